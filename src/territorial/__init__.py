@@ -1,0 +1,1 @@
+"""Territorial: open-source sales territory management."""

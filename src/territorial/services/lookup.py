@@ -1,0 +1,115 @@
+"""Find things by the names users type: developer name or label, case-insensitively."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from territorial.errors import Conflict, NotFound
+from territorial.store.schema import (
+    Account,
+    RuleRow,
+    SalesUser,
+    TerritoryModelRow,
+    TerritoryRow,
+    TerritoryTypeRow,
+)
+
+Row = TypeVar("Row", TerritoryModelRow, TerritoryRow, TerritoryTypeRow, RuleRow)
+
+
+def _by_name(session: Session, entity: type[Row], kind: str, key: str, *where: Any) -> Row:
+    for column in (entity.developer_name, entity.name):
+        rows = list(session.scalars(select(entity).where(column == key, *where)))
+        if len(rows) == 1:
+            return rows[0]
+    for column in (entity.developer_name, entity.name):
+        rows = list(
+            session.scalars(select(entity).where(func.lower(column) == key.lower(), *where))
+        )
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            names = ", ".join(sorted(r.developer_name for r in rows))
+            raise Conflict(
+                f"{kind.capitalize()} {key!r} is ambiguous: it could be {names}.",
+                hint="Use the developer name.",
+            )
+    raise NotFound(kind, key)
+
+
+def model(session: Session, key: str) -> TerritoryModelRow:
+    """A territory model by developer name or label."""
+    return _by_name(session, TerritoryModelRow, "model", key)
+
+
+def active_model(session: Session) -> TerritoryModelRow:
+    row = session.scalar(select(TerritoryModelRow).where(TerritoryModelRow.state == "active"))
+    if row is None:
+        raise NotFound(
+            "model", "(active)", hint="No model is active; activate one or name one with --model."
+        )
+    return row
+
+
+def model_or_active(session: Session, key: str | None) -> TerritoryModelRow:
+    return model(session, key) if key else active_model(session)
+
+
+def territory(session: Session, model_row: TerritoryModelRow, key: str) -> TerritoryRow:
+    """A territory of one model by developer name or label."""
+    try:
+        return _by_name(
+            session, TerritoryRow, "territory", key, TerritoryRow.model_pk == model_row.pk
+        )
+    except NotFound as err:
+        raise NotFound(
+            "territory",
+            key,
+            hint=f"Model {model_row.developer_name!r} has no such territory; "
+            f"see 'territorial territory tree {model_row.developer_name}'.",
+        ) from err
+
+
+def territory_type(session: Session, key: str) -> TerritoryTypeRow:
+    return _by_name(session, TerritoryTypeRow, "type", key)
+
+
+def rule(session: Session, model_row: TerritoryModelRow, key: str) -> RuleRow:
+    return _by_name(session, RuleRow, "rule", key, RuleRow.model_pk == model_row.pk)
+
+
+def user(session: Session, key: str) -> SalesUser:
+    """A user by external id, email or exact name."""
+    for column in (SalesUser.id, SalesUser.email, SalesUser.name):
+        rows = list(session.scalars(select(SalesUser).where(column == key)))
+        if len(rows) == 1:
+            return rows[0]
+    raise NotFound("user", key, hint="Import users first ('territorial import users FILE').")
+
+
+def account(session: Session, key: str) -> Account:
+    """An account by external id, or by exact name when that is unique."""
+    row = session.scalar(select(Account).where(Account.id == key))
+    if row is not None:
+        return row
+    rows = list(session.scalars(select(Account).where(Account.name == key).limit(2)))
+    if len(rows) == 1:
+        return rows[0]
+    if rows:
+        raise Conflict(f"Several accounts are named {key!r}.", hint="Use the account id.")
+    raise NotFound("account", key, hint="Use the account's id as imported.")
+
+
+__all__ = [
+    "account",
+    "active_model",
+    "model",
+    "model_or_active",
+    "rule",
+    "territory",
+    "territory_type",
+    "user",
+]
