@@ -78,3 +78,29 @@ def ws(db_url: str) -> Iterator[Workspace]:
     workspace = Workspace(Settings(database_url=db_url, actor="tester"))
     yield workspace
     workspace.close()
+
+
+@pytest.fixture
+def org(ws: Workspace) -> Workspace:
+    """A small organisation: two types, a model 'Base' (NA > West, East), two users, three
+    accounts. Built through the library's services."""
+    from territorial.services import hierarchy, models
+    from territorial.store.schema import Account, SalesUser
+
+    hierarchy.add_type(ws, "Geo", priority=10)
+    hierarchy.add_type(ws, "Overlay", priority=5)
+    models.create_model(ws, "Base")
+    hierarchy.add_territory(ws, "Base", "North America", developer_name="NA", type="Geo")
+    hierarchy.add_territory(ws, "Base", "West", type="Geo", parent="NA")
+    hierarchy.add_territory(ws, "Base", "East", type="Geo", parent="NA")
+    with ws.session() as s:
+        s.add_all(
+            [
+                SalesUser(id="005A", name="Ana Lima", email="ana@example.com"),
+                SalesUser(id="005B", name="Bo Chen", email="bo@example.com"),
+                Account(id="001A", name="Acme", billing_state_code="CA"),
+                Account(id="001B", name="Globex", billing_state_code="NY"),
+                Account(id="001C", name="Initech", billing_state_code="TX"),
+            ]
+        )
+    return ws

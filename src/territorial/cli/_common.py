@@ -1,0 +1,166 @@
+"""What every command shares: the workspace, output rendering, progress and errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from typer.core import TyperGroup
+
+from territorial.errors import TerritorialError
+from territorial.services.workspace import Workspace
+from territorial.settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@dataclass
+class CliState:
+    database: str | None = None
+    format: OutputFormat = OutputFormat.table
+    _workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace(Settings.from_env(database_url=self.database))
+        return self._workspace
+
+
+def fail(text: str) -> typer.Exit:
+    """Report a user mistake on one line of stderr; raise the result to exit with status 1."""
+    err_console.print(f"[bold red]Error:[/bold red] {text}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+class TerritorialGroup(TyperGroup):
+    """The root command group: turns library errors into one-line CLI errors."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TerritorialError as err:
+            raise fail(str(err)) from err
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def workspace(ctx: typer.Context) -> Workspace:
+    """The workspace named by the global --database option (or the environment)."""
+    return state(ctx).workspace()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def render(
+    ctx: typer.Context,
+    rows: pl.DataFrame | Sequence[dict[str, Any]],
+    *,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Print rows as a Rich table, CSV or JSON according to the global --format."""
+    records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else list(rows)
+    if columns is None:
+        if isinstance(rows, pl.DataFrame):
+            columns = rows.columns
+        else:
+            columns = list(records[0]) if records else []
+    fmt = state(ctx).format
+    if fmt is OutputFormat.json:
+        data = [{c: _plain(r.get(c)) for c in columns} for r in records]
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for r in records:
+            writer.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
+        return
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in records:
+        table.add_row(*(_cell(r.get(c)) for c in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1e15 else f"{value:.3e}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(_plain(value))
+
+
+def message(text: str) -> None:
+    """A status line for people (stderr, so --format csv/json output stays clean)."""
+    err_console.print(text, highlight=False)
+
+
+@contextmanager
+def progress() -> Iterator[Progress]:
+    """A progress display on stderr for long work (hidden when stderr is not a terminal)."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    with bar:
+        yield bar
+
+
+__all__ = [
+    "CliState",
+    "OutputFormat",
+    "TerritorialGroup",
+    "console",
+    "err_console",
+    "fail",
+    "message",
+    "progress",
+    "render",
+    "state",
+    "workspace",
+]

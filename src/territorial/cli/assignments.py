@@ -1,0 +1,127 @@
+"""``territorial user`` and ``territorial account``: people and accounts on territories."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from territorial.cli._common import message, render, workspace
+from territorial.services import assignments
+
+user_app = typer.Typer(help="Users on territories, with their roles.", no_args_is_help=True)
+account_app = typer.Typer(
+    help="Manual account assignments, exclusions and account teams.", no_args_is_help=True
+)
+
+ModelArg = Annotated[str, typer.Argument(help="Model (developer name or label).")]
+TerritoryArg = Annotated[str, typer.Argument(help="Territory (developer name or label).")]
+AccountArg = Annotated[str, typer.Argument(help="Account id (or its exact name).")]
+
+
+@user_app.command("assign")
+def user_assign(
+    ctx: typer.Context,
+    model: ModelArg,
+    user: Annotated[str, typer.Argument(help="User id, email or name.")],
+    territory: TerritoryArg,
+    role: Annotated[str, typer.Option(help="Role in territory, e.g. 'Territory Owner'.")],
+) -> None:
+    """Put a user on a territory in a role (again: change the role).
+
+    Example: territorial user assign FY27_Plan ana@example.com NA_West_1 --role "Territory Owner"
+    """
+    assignments.assign_user(workspace(ctx), model, user, territory, role=role)
+    message(f"{user} works {territory} as {role}.")
+
+
+@user_app.command("unassign")
+def user_unassign(
+    ctx: typer.Context,
+    model: ModelArg,
+    user: Annotated[str, typer.Argument(help="User id, email or name.")],
+    territory: TerritoryArg,
+) -> None:
+    """Take a user off a territory.
+
+    Example: territorial user unassign FY27_Plan ana@example.com NA_West_1
+    """
+    assignments.unassign_user(workspace(ctx), model, user, territory)
+    message(f"{user} no longer works {territory}.")
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Argument(help="Model (default: the active one).")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's territories.")] = None,
+) -> None:
+    """List users on territories with their roles.
+
+    Example: territorial user list FY27_Plan --user ana@example.com
+    """
+    rows = [asdict(r) for r in assignments.user_territories(workspace(ctx), model, user=user)]
+    render(ctx, rows, title="Users on territories")
+
+
+@account_app.command("assign")
+def account_assign(
+    ctx: typer.Context, model: ModelArg, account: AccountArg, territory: TerritoryArg
+) -> None:
+    """Assign an account to a territory by hand (kept by every rule run).
+
+    Example: territorial account assign FY27_Plan 001A000001 Named_Strategic
+    """
+    assignments.assign_account(workspace(ctx), model, account, territory)
+    message(f"Assigned {account} to {territory}.")
+
+
+@account_app.command("unassign")
+def account_unassign(
+    ctx: typer.Context, model: ModelArg, account: AccountArg, territory: TerritoryArg
+) -> None:
+    """Remove a manual assignment.
+
+    Example: territorial account unassign FY27_Plan 001A000001 Named_Strategic
+    """
+    assignments.unassign_account(workspace(ctx), model, account, territory)
+    message(f"Unassigned {account} from {territory}.")
+
+
+@account_app.command("exclude")
+def account_exclude(
+    ctx: typer.Context, model: ModelArg, account: AccountArg, territory: TerritoryArg
+) -> None:
+    """Keep an account out of one territory's rules (exclusions win over rules).
+
+    Example: territorial account exclude FY27_Plan 001A000001 NA_West_1
+    """
+    assignments.exclude_account(workspace(ctx), model, account, territory)
+    message(f"Excluded {account} from {territory}.")
+
+
+@account_app.command("include")
+def account_include(
+    ctx: typer.Context, model: ModelArg, account: AccountArg, territory: TerritoryArg
+) -> None:
+    """Lift an exclusion.
+
+    Example: territorial account include FY27_Plan 001A000001 NA_West_1
+    """
+    assignments.include_account(workspace(ctx), model, account, territory)
+    message(f"{account} may be assigned to {territory} by rules again.")
+
+
+@account_app.command("team")
+def account_team(
+    ctx: typer.Context,
+    account: AccountArg,
+    model: Annotated[str | None, typer.Option(help="Model (default: the active one).")] = None,
+) -> None:
+    """Who works this account: users of every territory it is in, with their roles.
+
+    Example: territorial account team 001A000001
+    """
+    rows = [asdict(m) for m in assignments.account_team(workspace(ctx), account, model=model)]
+    render(ctx, rows, title=f"Team on {account}")

@@ -1,0 +1,140 @@
+"""``territorial model``: list, show, create, clone, activate, archive, delete."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from territorial.cli._common import message, render, workspace
+from territorial.services import models
+
+app = typer.Typer(help="Territory models and their lifecycle.", no_args_is_help=True)
+
+LIST_COLUMNS = ["developer_name", "name", "state", "territories", "rules", "assigned_accounts"]
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List every model: the active one first, then planning, then archived.
+
+    Example: territorial model list
+    """
+    rows = [asdict(m) for m in models.list_models(workspace(ctx))]
+    render(ctx, rows, title="Territory models", columns=LIST_COLUMNS)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Argument(help="Model (default: the active one).")] = None,
+) -> None:
+    """Show one model's state, settings and size.
+
+    Example: territorial model show FY27_Plan
+    """
+    info = models.show_model(workspace(ctx), model)
+    render(ctx, [{"field": k, "value": v} for k, v in asdict(info).items()], title=info.name)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Label of the new model.")],
+    developer_name: Annotated[
+        str | None, typer.Option(help="API name (default: derived from the label).")
+    ] = None,
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+    combination: Annotated[
+        str, typer.Option(help="'all': accounts must meet all of a territory's rules; 'any'.")
+    ] = "all",
+) -> None:
+    """Create an empty planning model.
+
+    Example: territorial model create "FY27 Plan"
+    """
+    info = models.create_model(
+        workspace(ctx),
+        name,
+        developer_name=developer_name,
+        description=description,
+        rule_combination=combination,  # type: ignore[arg-type]
+    )
+    message(f"Created planning model {info.developer_name}.")
+
+
+@app.command()
+def clone(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model to copy.")],
+    name: Annotated[str, typer.Argument(help="Label of the new planning model.")],
+    developer_name: Annotated[str | None, typer.Option(help="API name of the copy.")] = None,
+) -> None:
+    """Copy a model into a new planning model (rule assignments are recomputed by a run).
+
+    Example: territorial model clone FY26 "FY27 Plan"
+    """
+    info = models.clone_model(workspace(ctx), model, name, developer_name=developer_name)
+    message(
+        f"Cloned {info.cloned_from} into planning model {info.developer_name}: "
+        f"{info.territories} territories, {info.rules} rules."
+    )
+
+
+@app.command()
+def activate(
+    ctx: typer.Context, model: Annotated[str, typer.Argument(help="Planning or archived model.")]
+) -> None:
+    """Make a model the active one; the previously active model is archived, atomically.
+
+    Activating an archived model rolls a realignment back.
+
+    Example: territorial model activate FY27_Plan
+    """
+    info = models.activate_model(workspace(ctx), model)
+    message(f"Model {info.developer_name} is active.")
+
+
+@app.command()
+def archive(
+    ctx: typer.Context, model: Annotated[str, typer.Argument(help="Active or planning model.")]
+) -> None:
+    """Archive a model. Nothing is deleted; it can be activated again later.
+
+    Example: territorial model archive FY26
+    """
+    info = models.archive_model(workspace(ctx), model)
+    message(f"Model {info.developer_name} is archived.")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Planning or archived model.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a planning or archived model and everything in it.
+
+    Example: territorial model delete Old_Draft --yes
+    """
+    if not yes:
+        typer.confirm(f"Delete model {model!r} and all its territories?", abort=True)
+    models.delete_model(workspace(ctx), model)
+    message(f"Deleted model {model}.")
+
+
+@app.command()
+def settings(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model to change.")],
+    combination: Annotated[
+        str, typer.Option(help="'all' (Salesforce) or 'any' of a territory's rules.")
+    ],
+) -> None:
+    """Change a model's settings.
+
+    Example: territorial model settings FY27_Plan --combination any
+    """
+    info = models.set_rule_combination(workspace(ctx), model, combination)  # type: ignore[arg-type]
+    message(f"Model {info.developer_name}: rule combination {info.rule_combination}.")

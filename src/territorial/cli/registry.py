@@ -1,0 +1,15 @@
+"""Where each command group is added to the root app; one line per group module."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from territorial.cli import assignments, hierarchy, models
+
+    app.add_typer(models.app, name="model")
+    app.add_typer(hierarchy.types_app, name="type")
+    app.add_typer(hierarchy.territory_app, name="territory")
+    app.add_typer(assignments.user_app, name="user")
+    app.add_typer(assignments.account_app, name="account")
