@@ -53,7 +53,7 @@ class ModelInfo:
     cloned_from: str | None = None
 
 
-def _info(session: Session, row: TerritoryModelRow) -> ModelInfo:
+def model_info(session: Session, row: TerritoryModelRow) -> ModelInfo:
     def count(query: Any) -> int:
         return int(session.scalar(query) or 0)
 
@@ -97,7 +97,7 @@ def require_editable(row: TerritoryModelRow) -> None:
         )
 
 
-def _check_new_name(session: Session, name: str, dev_name: str | None) -> str:
+def check_new_model_name(session: Session, name: str, dev_name: str | None) -> str:
     if not name.strip():
         raise ValidationError("A model needs a name.", hint="Give a non-empty NAME.")
     dev = dev_name or to_developer_name(name)
@@ -122,14 +122,14 @@ def list_models(ws: Workspace) -> list[ModelInfo]:
     order = {ModelState.ACTIVE: 0, ModelState.PLANNING: 1, ModelState.ARCHIVED: 2}
     with ws.session() as session:
         rows = list(session.scalars(select(TerritoryModelRow).order_by(TerritoryModelRow.pk)))
-        infos = [_info(session, r) for r in rows]
+        infos = [model_info(session, r) for r in rows]
     return sorted(infos, key=lambda i: order.get(ModelState(i.state), 3))
 
 
 def show_model(ws: Workspace, key: str | None = None) -> ModelInfo:
     """One model by developer name or label (the active one when ``key`` is None)."""
     with ws.session() as session:
-        return _info(session, lookup.model_or_active(session, key))
+        return model_info(session, lookup.model_or_active(session, key))
 
 
 def create_model(
@@ -146,7 +146,7 @@ def create_model(
             f"Unknown rule combination {rule_combination!r}.", hint="Use 'all' or 'any'."
         )
     with ws.session() as session:
-        dev = _check_new_name(session, name, developer_name)
+        dev = check_new_model_name(session, name, developer_name)
         row = TerritoryModelRow(
             developer_name=dev,
             name=name.strip(),
@@ -166,7 +166,7 @@ def create_model(
             model_pk=row.pk,
             after=_snapshot(row),
         )
-        return _info(session, row)
+        return model_info(session, row)
 
 
 def set_rule_combination(ws: Workspace, key: str, combination: RuleCombination) -> ModelInfo:
@@ -190,7 +190,7 @@ def set_rule_combination(ws: Workspace, key: str, combination: RuleCombination) 
             before={"rule_combination": before},
             after={"rule_combination": combination},
         )
-        return _info(session, row)
+        return model_info(session, row)
 
 
 def clone_model(
@@ -204,7 +204,7 @@ def clone_model(
     """
     with ws.session() as session:
         source = lookup.model(session, key)
-        dev = _check_new_name(session, name, developer_name)
+        dev = check_new_model_name(session, name, developer_name)
         target = TerritoryModelRow(
             developer_name=dev,
             name=name.strip(),
@@ -230,7 +230,7 @@ def clone_model(
             before={"source": source.developer_name},
             after=_snapshot(target),
         )
-        return _info(session, target)
+        return model_info(session, target)
 
 
 def _copy_territories(session: Session, source_pk: int, target_pk: int) -> dict[int, int]:
@@ -398,7 +398,7 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
             before=before,
             after={**_snapshot(row), "previous": previous.developer_name if previous else None},
         )
-        return _info(session, row)
+        return model_info(session, row)
 
 
 # Further work done inside the activation transaction (for example running the rules and
@@ -428,7 +428,7 @@ def archive_model(ws: Workspace, key: str) -> ModelInfo:
             before=before,
             after=_snapshot(row),
         )
-        return _info(session, row)
+        return model_info(session, row)
 
 
 def delete_model(ws: Workspace, key: str) -> None:
@@ -457,10 +457,12 @@ __all__ = [
     "ModelInfo",
     "activate_model",
     "archive_model",
+    "check_new_model_name",
     "clone_model",
     "create_model",
     "delete_model",
     "list_models",
+    "model_info",
     "require_editable",
     "set_rule_combination",
     "show_model",
