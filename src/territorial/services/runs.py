@@ -1,0 +1,316 @@
+"""Runs: evaluate a model's rules over a scope and replace the rule assignments in it.
+
+A run's scope is the whole model, one territory subtree ("run rules from the hierarchy"),
+a set of accounts, or both. Only rule assignments inside the scope change; manual
+assignments are never touched; exclusions and ``excluded_from_realign`` win over rules.
+Only the difference is written: assignments that stay are left alone, so re-running an
+unchanged model writes nothing. A preview computes the same result and writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from territorial.core.engine.matcher import match
+from territorial.core.model import ModelState, Rule, RuleItem
+from territorial.core.rules.compile import (
+    CompiledModel,
+    ModelInput,
+    TerritoryNode,
+    compile_model,
+    required_fields,
+)
+from territorial.errors import LifecycleError, ValidationError
+from territorial.services import audit, fields, lookup
+from territorial.services.workspace import Workspace
+from territorial.store import bulk, frames
+from territorial.store.schema import (
+    Account,
+    AccountAssignmentRow,
+    RuleAssociationRow,
+    RuleItemRow,
+    RuleRow,
+    RunRow,
+    TerritoryModelRow,
+    TerritoryRow,
+    TerritoryTypeRow,
+)
+
+Step = Callable[[str], None]
+"""Told the name of each stage as a run reaches it (for progress displays)."""
+
+STAGES = ("compile", "load accounts", "match", "compare", "write")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did (or, for a preview, would do)."""
+
+    model: str
+    preview: bool
+    scope: dict[str, Any]
+    accounts_evaluated: int
+    rule_assignments: int
+    added: int
+    removed: int
+    duration_ms: int
+    run_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    assignments: pl.DataFrame | None = None
+    """The rule assignments computed for the scope (account_pk, territory_pk, rule_pk)."""
+
+
+def model_input(session: Session, model: TerritoryModelRow) -> ModelInput:
+    """What the engine needs of a stored model."""
+    priorities: dict[int, int] = {
+        pk: priority
+        for pk, priority in session.execute(select(TerritoryTypeRow.pk, TerritoryTypeRow.priority))
+    }
+    territories = [
+        TerritoryNode(pk, parent_pk, priorities.get(type_pk, 0))
+        for pk, parent_pk, type_pk in session.execute(
+            select(TerritoryRow.pk, TerritoryRow.parent_pk, TerritoryRow.type_pk).where(
+                TerritoryRow.model_pk == model.pk
+            )
+        )
+    ]
+    rule_rows = list(session.scalars(select(RuleRow).where(RuleRow.model_pk == model.pk)))
+    items: dict[int, list[RuleItem]] = {}
+    for i in session.scalars(
+        select(RuleItemRow)
+        .join(RuleRow, RuleRow.pk == RuleItemRow.rule_pk)
+        .where(RuleRow.model_pk == model.pk)
+        .order_by(RuleItemRow.rule_pk, RuleItemRow.number)
+    ):
+        items.setdefault(i.rule_pk, []).append(RuleItem(i.number, i.field, i.operator, i.value))
+    rules = [
+        Rule(
+            r.developer_name,
+            tuple(items.get(r.pk, ())),
+            r.boolean_filter,
+            r.active,
+            r.name,
+            id=r.pk,
+        )
+        for r in rule_rows
+    ]
+    associations = [
+        (rule_pk, territory_pk, inherited)
+        for rule_pk, territory_pk, inherited in session.execute(
+            select(
+                RuleAssociationRow.rule_pk,
+                RuleAssociationRow.territory_pk,
+                RuleAssociationRow.inherited,
+            )
+            .join(RuleRow, RuleRow.pk == RuleAssociationRow.rule_pk)
+            .where(RuleRow.model_pk == model.pk)
+        )
+    ]
+    return ModelInput(territories, rules, associations, model.rule_combination)  # type: ignore[arg-type]
+
+
+def compile_stored(session: Session, model: TerritoryModelRow) -> CompiledModel:
+    """Compile a stored model against the account field catalog (raises RuleError)."""
+    return compile_model(model_input(session, model), fields.catalog(session, "account"))
+
+
+def subtree_pks(compiled: CompiledModel, root_pk: int) -> set[int]:
+    """The pks of ``root_pk`` and every territory below it."""
+    children: dict[int | None, list[int]] = {}
+    for node in compiled.territories.values():
+        children.setdefault(node.parent_pk, []).append(node.pk)
+    found, frontier = {root_pk}, [root_pk]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, [])]
+        found.update(frontier)
+    return found
+
+
+def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str | None:
+    if account_ids is None:
+        return None
+    if not account_ids:
+        raise ValidationError("The account list is empty.", hint="Name at least one account id.")
+    literals = ", ".join(frames.quote_literal(a) for a in account_ids)
+    where = f"account.id IN ({literals})"
+    found = set(session.scalars(select(Account.id).where(Account.id.in_(list(account_ids)))))
+    missing = [a for a in account_ids if a not in found]
+    if missing:
+        raise ValidationError(
+            f"{len(missing)} account id(s) not found: {', '.join(missing[:10])}.",
+            hint="Use ids as imported ('territorial export accounts' lists them).",
+        )
+    return where
+
+
+def run_rules(
+    ws: Workspace,
+    model: str,
+    *,
+    territory: str | None = None,
+    account_ids: Sequence[str] | None = None,
+    preview: bool = False,
+    on_stage: Step | None = None,
+) -> RunResult:
+    """Evaluate ``model``'s rules over a scope; unless ``preview``, write the difference.
+
+    Parameters
+    ----------
+    territory
+        Limit the run to this territory and its descendants.
+    account_ids
+        Limit the run to these accounts (external ids).
+    preview
+        Compute and report without writing anything.
+    on_stage
+        Called with each stage's name, for progress displays.
+    """
+    with ws.session() as session:
+        model_row = lookup.model(session, model)
+        if model_row.state not in (ModelState.PLANNING, ModelState.ACTIVE) and not preview:
+            raise LifecycleError(
+                f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are "
+                "frozen.",
+                hint="Use --preview to see what the rules would do, or activate it first.",
+            )
+        result = execute_run(
+            session,
+            model_row,
+            actor=ws.actor,
+            territory=territory,
+            account_ids=account_ids,
+            preview=preview,
+            on_stage=on_stage,
+        )
+        if preview:
+            session.rollback()
+        return result
+
+
+def execute_run(
+    session: Session,
+    model_row: TerritoryModelRow,
+    *,
+    actor: str,
+    territory: str | None = None,
+    account_ids: Sequence[str] | None = None,
+    preview: bool = False,
+    on_stage: Step | None = None,
+) -> RunResult:
+    """A run inside the caller's transaction (also used by model activation)."""
+    stage = on_stage or (lambda _name: None)
+    started = time.perf_counter()
+    began = audit.now()
+    stage("compile")
+    compiled = compile_stored(session, model_row)
+    scope: dict[str, Any] = {"model": model_row.developer_name}
+    territory_pks: list[int] | None = None
+    if territory is not None:
+        root = lookup.territory(session, model_row, territory)
+        keep = subtree_pks(compiled, root.pk)
+        compiled = dataclasses.replace(
+            compiled, effective={k: v for k, v in compiled.effective.items() if k in keep}
+        )
+        territory_pks = sorted(keep)
+        scope["territory"] = root.developer_name
+    account_where = _account_scope(session, account_ids)
+    if account_ids is not None:
+        scope["accounts"] = len(account_ids)
+
+    stage("load accounts")
+    catalog = fields.catalog(session, "account")
+    accounts = frames.load_accounts(
+        session, catalog, required_fields(compiled), where=account_where
+    )
+    exclusions = frames.load_exclusions(session, model_row.pk)
+
+    stage("match")
+    computed = match(accounts, compiled, exclusions=exclusions)
+
+    stage("compare")
+    existing = frames.load_assignments(
+        session,
+        model_row.pk,
+        cause="rule",
+        territory_pks=territory_pks,
+        account_where=account_where,
+    )
+    keys = ["account_pk", "territory_pk", "rule_pk"]
+    removed = existing.join(computed, on=keys, how="anti", nulls_equal=True)
+    added = computed.join(existing.select(keys), on=keys, how="anti", nulls_equal=True)
+
+    run_id: int | None = None
+    if not preview:
+        stage("write")
+        run = RunRow(model_pk=model_row.pk, actor=actor, started_at=began, scope=scope)
+        session.add(run)
+        session.flush()
+        run_id = run.pk
+        _delete_by_pk(session, removed["pk"])
+        bulk.upsert(
+            session,
+            "account_assignment",
+            added.with_columns(
+                model_pk=pl.lit(model_row.pk, pl.Int64),
+                cause=pl.lit("rule"),
+                run_pk=pl.lit(run.pk, pl.Int64),
+            ).select("model_pk", "territory_pk", "account_pk", "cause", "rule_pk", "run_pk"),
+            key=["territory_pk", "account_pk", "cause"],
+            update=["rule_pk", "run_pk"],
+        )
+        duration = int((time.perf_counter() - started) * 1000)
+        run.finished_at = audit.now()
+        run.status = "succeeded"
+        run.accounts_evaluated = accounts.height
+        run.assignments_written = added.height
+        run.assignments_removed = removed.height
+        run.duration_ms = duration
+        audit.record(
+            session,
+            actor=actor,
+            action="model.run",
+            entity="run",
+            key=str(run.pk),
+            model_pk=model_row.pk,
+            after={**scope, "added": added.height, "removed": removed.height},
+        )
+    return RunResult(
+        model=model_row.developer_name,
+        preview=preview,
+        scope=scope,
+        accounts_evaluated=accounts.height,
+        rule_assignments=computed.height,
+        added=added.height,
+        removed=removed.height,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        run_id=run_id,
+        warnings=[str(w) for w in compiled.warnings],
+        assignments=computed,
+    )
+
+
+def _delete_by_pk(session: Session, pks: pl.Series) -> None:
+    if pks.is_empty():
+        return
+    for start in range(0, pks.len(), 20_000):
+        chunk = pks.slice(start, 20_000).to_list()
+        session.execute(delete(AccountAssignmentRow).where(AccountAssignmentRow.pk.in_(chunk)))
+
+
+__all__ = [
+    "STAGES",
+    "RunResult",
+    "compile_stored",
+    "execute_run",
+    "model_input",
+    "run_rules",
+    "subtree_pks",
+]
