@@ -20,7 +20,7 @@ from territorial.core.model import ModelState, RuleCombination
 from territorial.core.naming import developer_name as to_developer_name
 from territorial.core.naming import is_developer_name
 from territorial.errors import Conflict, LifecycleError, ValidationError
-from territorial.services import audit, lookup
+from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
     AccountAssignmentRow,
@@ -352,8 +352,10 @@ def _copy_links(
 def activate_model(ws: Workspace, key: str) -> ModelInfo:
     """Make a planning or archived model the active one, archiving the current active model.
 
-    Atomic: the state changes (and everything hooked to activation) commit together or not
-    at all. Activating an archived model is how a realignment is rolled back.
+    The model's rules are run over every account inside the same transaction, so its
+    assignments are current when it goes live. Atomic: the state changes, the run (and
+    every other activation step) commit together or not at all. Activating an archived
+    model is how a realignment is rolled back.
     """
     with ws.session() as session:
         row = lookup.model(session, key)
@@ -386,6 +388,7 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
         row.state = ModelState.ACTIVE
         row.activated_at = stamp
         session.flush()
+        run = runs.execute_run(session, row, actor=ws.actor)
         for step in ACTIVATION_STEPS:
             step(ws, session, row)
         audit.record(
@@ -396,7 +399,11 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
             key=row.developer_name,
             model_pk=row.pk,
             before=before,
-            after={**_snapshot(row), "previous": previous.developer_name if previous else None},
+            after={
+                **_snapshot(row),
+                "previous": previous.developer_name if previous else None,
+                "run": run.run_id,
+            },
         )
         return model_info(session, row)
 
