@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from territorial.core.engine.execute import rule_pairs
 from territorial.core.engine.expressions import literal_types, prepare, rule_expr
+from territorial.core.engine.plan import plan_rules
 from territorial.core.rules.compile import CompiledModel, CompiledRule, effective_rule_pks
 from territorial.core.rules.reference import RESULT_SCHEMA
 
@@ -39,6 +41,21 @@ def rule_pairs_by_scan(frame: pl.DataFrame, rules: list[CompiledRule]) -> pl.Dat
                 pl.DataFrame({"row": rows.cast(pl.UInt32), "rule_pk": rule.pk}, schema=PAIR_SCHEMA)
             )
     return pl.concat(parts) if parts else pl.DataFrame(schema=PAIR_SCHEMA)
+
+
+def match_by_scan(
+    accounts: pl.DataFrame,
+    compiled: CompiledModel,
+    *,
+    exclusions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Same as ``match``, one Polars expression per rule: simple, slower; a cross-check."""
+    used = sorted(effective_rule_pks(compiled))
+    if not used:
+        return empty_result()
+    rules = [compiled.rules[pk] for pk in used]
+    frame = prepare(accounts, rules, fields=literal_types(rules))
+    return combine(rule_pairs_by_scan(frame, rules), frame["pk"], compiled, exclusions)
 
 
 def combine(
@@ -127,8 +144,8 @@ def match(
         return empty_result()
     rules = [compiled.rules[pk] for pk in used]
     frame = prepare(accounts, rules, fields=literal_types(rules))
-    pairs = rule_pairs_by_scan(frame, rules)
+    pairs = rule_pairs(frame, plan_rules(rules))
     return combine(pairs, frame["pk"], compiled, exclusions)
 
 
-__all__ = ["combine", "empty_result", "match", "rule_pairs_by_scan"]
+__all__ = ["combine", "empty_result", "match", "match_by_scan", "rule_pairs_by_scan"]
