@@ -1,0 +1,282 @@
+"""The demo organisation generator: shape, determinism, realism and a coherent starter model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+import zipcodes
+
+from territorial.core.fields import STANDARD_FIELDS, FieldCatalog, FieldType
+from territorial.core.model import Rule, RuleItem, Territory
+from territorial.demo import REFERENCE_DATE, DemoOrg, generate
+
+OPERATORS = {
+    "equals", "notEqual", "lessThan", "greaterThan", "lessOrEqual", "greaterOrEqual",
+    "contains", "notContain", "startsWith", "includes", "excludes", "within",
+}  # fmt: skip
+DTYPES = {
+    FieldType.TEXT: pl.String,
+    FieldType.PICKLIST: pl.String,
+    FieldType.NUMBER: pl.Float64,
+    FieldType.DATE: pl.Date,
+    FieldType.BOOLEAN: pl.Boolean,
+}
+API_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)")
+SIZE = 2_000
+matching: Callable[[str], list[dict[str, Any]]] = zipcodes.matching
+
+
+@pytest.fixture(scope="module")
+def org() -> DemoOrg:
+    return generate(SIZE, seed=3)
+
+
+def test_same_seed_gives_identical_frames(org: DemoOrg) -> None:
+    again = generate(SIZE, seed=3)
+    assert again.accounts.equals(org.accounts)
+    assert again.opportunities.equals(org.opportunities)
+    assert again.users.equals(org.users)
+    assert again.manual_assignments.equals(org.manual_assignments)
+    assert again.model == org.model
+
+
+def test_other_seeds_differ(org: DemoOrg) -> None:
+    assert not generate(SIZE, seed=4).accounts.equals(org.accounts)
+    assert not generate(200, seed=None).accounts.equals(generate(200, seed=None).accounts)
+
+
+@pytest.mark.parametrize("size", [1, 150, SIZE])
+def test_size_is_honoured(size: int) -> None:
+    assert generate(size, seed=0).accounts.height == size
+
+
+@pytest.mark.parametrize("kind", ["account", "opportunity", "user"])
+def test_frames_have_the_standard_columns_and_types(org: DemoOrg, kind: str) -> None:
+    frame = {"account": org.accounts, "opportunity": org.opportunities, "user": org.users}[kind]
+    expected = {f.name: DTYPES[f.type] for f in STANDARD_FIELDS[kind]}
+    assert dict(frame.schema) == expected
+
+
+@pytest.mark.parametrize(
+    ("frame", "prefix"), [("accounts", "001"), ("opportunities", "006"), ("users", "005")]
+)
+def test_ids_are_unique_salesforce_ids(org: DemoOrg, frame: str, prefix: str) -> None:
+    ids = getattr(org, frame)["id"]
+    assert ids.n_unique() == ids.len()
+    assert ids.str.contains(f"^{prefix}[0-9A-Za-z]{{15}}$").all()
+
+
+def test_references_point_to_existing_records(org: DemoOrg) -> None:
+    accounts, users = org.accounts["id"].implode(), org.users["id"].implode()
+    assert org.opportunities["account_id"].is_in(accounts).all()
+    assert org.accounts["owner_id"].is_in(users).all()
+    assert org.opportunities["owner_id"].is_in(users).all()
+    assert org.manual_assignments["account_id"].is_in(accounts).all()
+
+
+def test_about_two_thirds_of_accounts_are_in_the_us(org: DemoOrg) -> None:
+    share = org.accounts.select((pl.col("billing_country_code") == "US").mean()).item()
+    assert 0.62 < share < 0.72
+
+
+def test_coordinates_are_plausible(org: DemoOrg) -> None:
+    a = org.accounts
+    assert a["latitude"].is_between(-60, 72).all()
+    assert a["longitude"].is_between(-180, 180).all()
+    us = a.filter(pl.col("billing_country_code") == "US")
+    assert us["latitude"].is_between(18, 72).all()
+    assert us["longitude"].is_between(-180, -65).all()
+
+
+def test_us_accounts_sit_at_their_zip_code(org: DemoOrg) -> None:
+    us = org.accounts.filter(pl.col("billing_country_code") == "US").head(150)
+    for row in us.iter_rows(named=True):
+        (place,) = matching(row["billing_postal_code"])
+        assert (float(place["lat"]), float(place["long"])) == (row["latitude"], row["longitude"])
+        assert (place["state"], place["city"]) == (row["billing_state_code"], row["billing_city"])
+
+
+def test_revenue_is_heavy_tailed_and_employees_follow_it(org: DemoOrg) -> None:
+    revenue = org.accounts["annual_revenue"].drop_nulls().sort(descending=True)
+    top_share = revenue.head(len(revenue) // 100).to_numpy().sum() / revenue.to_numpy().sum()
+    assert top_share > 0.15
+    both = org.accounts.drop_nulls(["annual_revenue", "number_of_employees"])
+    assert (
+        both.select(
+            pl.corr(pl.col("annual_revenue").log(), pl.col("number_of_employees").log())
+        ).item()
+        > 0.6
+    )
+
+
+def test_a_few_accounts_are_excluded_from_realignment() -> None:
+    accounts = generate(20_000, seed=1).accounts
+    share = accounts.select(pl.col("excluded_from_realign").mean()).item()
+    assert 0.002 < share < 0.01
+
+
+def test_opportunities_are_consistent(org: DemoOrg) -> None:
+    o = org.opportunities
+    assert 0.05 * SIZE < o.height < 0.3 * SIZE
+    assert (o["is_closed"] == o["stage"].is_in(["Closed Won", "Closed Lost"])).all()
+    assert (o["is_won"] == (o["stage"] == "Closed Won")).all()
+    assert o.filter(pl.col("stage") == "Closed Won")["probability"].eq(100).all()
+    assert o["close_date"].is_between(date(2025, 10, 31), date(2027, 11, 2)).all()
+    assert o.filter(pl.col("close_date") > REFERENCE_DATE)["is_closed"].sum() == 0
+    assert (o["amount"] > 0).all()
+
+
+def test_users_are_about_sixty_sales_people(org: DemoOrg) -> None:
+    users = org.users
+    assert 55 <= users.height <= 70
+    assert set(users["title"]) >= {
+        "Account Executive",
+        "Sales Engineer",
+        "Customer Success Manager",
+    }
+    assert users["email"].n_unique() == users.height
+    assert (users["capacity"] > 0).all()
+
+
+# --- the starter model ---------------------------------------------------------------------
+
+
+def test_developer_names_are_unique_and_valid(org: DemoOrg) -> None:
+    model = org.model
+    for names in (
+        [t.developer_name for t in model.territories],
+        [r.developer_name for r in model.rules],
+        [t.developer_name for t in model.types],
+    ):
+        assert len(names) == len(set(names))
+        assert all(API_NAME.fullmatch(name) for name in names), names
+
+
+def test_references_inside_the_model_resolve(org: DemoOrg) -> None:
+    model = org.model
+    territories = {t.developer_name for t in model.territories}
+    types = {t.developer_name for t in model.types}
+    rules = {r.developer_name for r in model.rules}
+    user_ids = set(org.users["id"])
+    assert all(t.parent is None or t.parent in territories for t in model.territories)
+    assert all(t.type in types for t in model.territories)
+    assert all(a.rule in rules and a.territory in territories for a in model.associations)
+    assert all(u.user in user_ids and u.territory in territories for u in model.user_assignments)
+    assert set(org.manual_assignments["territory"]) <= territories
+    priorities = [t.priority for t in model.types]
+    assert len(priorities) > len(set(priorities))  # a duplicate priority, as real orgs have
+
+
+def test_rule_items_use_known_fields_and_operators(org: DemoOrg) -> None:
+    catalog = FieldCatalog.standard("account", org.custom_fields)
+    for rule in org.model.rules:
+        assert rule.items
+        assert [i.number for i in rule.items] == list(range(1, len(rule.items) + 1))
+        for item in rule.items:
+            assert catalog.resolve(item.field) is not None, item
+            assert item.operator in OPERATORS
+
+
+# A tiny reference evaluator for the operators the geo rules use; the real engine lives elsewhere.
+def _item_matches(item: RuleItem, account: dict[str, object], catalog: FieldCatalog) -> bool:
+    field = catalog.resolve(item.field)
+    assert field is not None
+    value = account[field.name]
+    if value is None or value == "":
+        return False
+    if field.type is FieldType.NUMBER:
+        limit = float(item.value)
+        checks: dict[str, Callable[[float], bool]] = {
+            "lessThan": lambda v: v < limit,
+            "greaterOrEqual": lambda v: v >= limit,
+        }
+        assert isinstance(value, float)
+        return checks[item.operator](value)
+    text, values = str(value).lower(), [v.strip().lower() for v in item.value.split(",")]
+    if item.operator == "equals":
+        return text in values
+    if item.operator == "notEqual":
+        return text not in values
+    assert item.operator == "startsWith", item
+    return any(text.startswith(v) for v in values)
+
+
+def _rule_matches(rule: Rule, account: dict[str, object], catalog: FieldCatalog) -> bool:
+    results = {i.number: _item_matches(i, account, catalog) for i in rule.items}
+    if not rule.boolean_filter:
+        return all(results.values())
+    expression = re.sub(r"\d+", lambda m: str(results[int(m.group())]), rule.boolean_filter)
+    return bool(eval(expression.replace("AND", "and").replace("OR", "or").replace("NOT", "not")))
+
+
+def _effective_rules(org: DemoOrg, territory: Territory) -> list[Rule]:
+    by_name = {t.developer_name: t for t in org.model.territories}
+    rules = {r.developer_name: r for r in org.model.rules}
+    own = [a.rule for a in org.model.associations if a.territory == territory.developer_name]
+    inherited, parent = [], territory.parent
+    while parent is not None:
+        inherited += [
+            a.rule for a in org.model.associations if a.territory == parent and a.inherited
+        ]
+        parent = by_name[parent].parent
+    return [rules[name] for name in own + inherited]
+
+
+def _geo_leaves(org: DemoOrg) -> list[Territory]:
+    return [t for t in org.model.territories if t.type == "Geo"]
+
+
+def test_geo_leaves_are_the_leaves_of_the_regions(org: DemoOrg) -> None:
+    parents = {t.parent for t in org.model.territories}
+    geo = {t.developer_name for t in _geo_leaves(org)}
+    assert geo and not geo & parents
+    assert all(_effective_rules(org, t) for t in _geo_leaves(org))
+
+
+def test_nearly_every_account_lands_in_exactly_one_geo_leaf(org: DemoOrg) -> None:
+    catalog = FieldCatalog.standard("account", org.custom_fields)
+    leaves = [(t.developer_name, _effective_rules(org, t)) for t in _geo_leaves(org)]
+    counts = []
+    for account in org.accounts.iter_rows(named=True):
+        matched = [
+            n for n, rules in leaves if all(_rule_matches(r, account, catalog) for r in rules)
+        ]
+        counts.append(len(matched))
+    share_one = counts.count(1) / len(counts)
+    assert share_one >= 0.97
+    assert max(counts) == 1
+
+
+def test_overlays_catch_some_accounts(org: DemoOrg) -> None:
+    catalog = FieldCatalog.standard("account", org.custom_fields)
+    overlays = [t for t in org.model.territories if t.type == "Overlay" and t.parent]
+    for territory in overlays:
+        rules = _effective_rules(org, territory)
+        hits = sum(
+            all(_rule_matches(r, a, catalog) for r in rules)
+            for a in org.accounts.iter_rows(named=True)
+        )
+        assert 0 < hits < SIZE * 0.2, territory.developer_name
+
+
+def test_named_accounts_are_big_and_owned_by_the_named_rep(org: DemoOrg) -> None:
+    named = org.manual_assignments.join(org.accounts, left_on="account_id", right_on="id")
+    assert named.height >= 6
+    threshold = org.accounts["annual_revenue"].quantile(0.99)
+    assert threshold is not None
+    assert (named["annual_revenue"] >= threshold).all()
+    owners = {
+        (u.territory, u.user) for u in org.model.user_assignments if u.role == "Territory Owner"
+    }
+    assert all((t, o) in owners for t, o in named.select("territory", "owner_id").iter_rows())
+
+
+def test_every_geo_leaf_but_the_vacant_ones_has_an_owner(org: DemoOrg) -> None:
+    owned = {u.territory for u in org.model.user_assignments if u.role == "Territory Owner"}
+    vacant = [t.developer_name for t in _geo_leaves(org) if t.developer_name not in owned]
+    assert 0 < len(vacant) <= 3
