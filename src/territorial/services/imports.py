@@ -1,0 +1,709 @@
+"""Import accounts, opportunities, users, user-territory and manual account assignments.
+
+Every import reads the whole file, validates it (types, required columns and values,
+duplicate ids, references), and only then writes, in one transaction with one audit
+entry: a bad file or a database error leaves the data exactly as it was.
+
+Records are upserted by their external ``id``: new ids are inserted, existing ones
+updated in the columns the file has (absent columns keep their values; custom fields
+are merged key by key). Column names may be snake_case or Salesforce API names
+(``Id``, ``BillingPostalCode``, ``Account.AnnualRevenue``, ``Tier__c``).
+
+Columns that are ignored on purpose (reported in :attr:`ImportResult.ignored_columns`):
+
+* Salesforce system columns that are not business data: ``attributes``, ``CreatedDate``,
+  ``CreatedById``, ``LastModifiedDate``, ``LastModifiedById``, ``SystemModstamp``,
+  ``IsDeleted``, ``LastActivityDate``, ``LastViewedDate``, ``LastReferencedDate``.
+  Territorial keeps its own timestamps and audit log, and a deleted record should
+  simply be left out of the file.
+* Columns of a related record (``Owner.Name``, ``Account.Name`` in an opportunity file).
+* ``Territory2Id`` of opportunities: territories are assigned per model by
+  ``territorial opportunities assign``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from territorial.core.fields import (
+    Field,
+    FieldCatalog,
+    FieldType,
+    RecordKind,
+    is_valid_custom_name,
+    squash,
+)
+from territorial.errors import InputFileError, Problem
+from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
+from territorial.io.tabular import read_table as read_table
+from territorial.services import audit, lookup
+from territorial.services.fields import catalog, create_field
+from territorial.services.workspace import Workspace
+from territorial.store import bulk
+
+OnProgress = Callable[[int, int], None]
+"""Called with (rows written so far, rows in total) while a big file is written."""
+
+SYSTEM_COLUMNS = frozenset(
+    squash(name)
+    for name in (
+        "attributes",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+        "IsDeleted",
+        "LastActivityDate",
+        "LastViewedDate",
+        "LastReferencedDate",
+    )
+)
+_IGNORED_BY_KIND: dict[str, frozenset[str]] = {
+    "opportunity": frozenset({"territory2id", "territoryid"}),
+}
+TABLES: dict[RecordKind, str] = {
+    "account": "account",
+    "opportunity": "opportunity",
+    "user": "sales_user",
+}
+# Non-null columns without a server default, with the value a new row gets.
+_INSERT_DEFAULTS: dict[RecordKind, dict[str, bool]] = {
+    "account": {"excluded_from_realign": False},
+    "opportunity": {"is_closed": False, "is_won": False, "excluded_from_territory_filter": False},
+    "user": {},
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    kind: str
+    path: str
+    rows: int
+    inserted: int
+    updated: int
+    created_fields: tuple[Field, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
+    skipped: int = 0
+    """Rows deliberately not imported (rule-caused assignments)."""
+
+    def summary(self) -> str:
+        """One line for people.
+
+        >>> ImportResult("account", "a.csv", 3, 2, 1).summary()
+        'a.csv: 3 account rows, 2 inserted, 1 updated.'
+        """
+        text = f"{self.path}: {self.rows} {self.kind} rows, {self.inserted} inserted, "
+        text += f"{self.updated} updated"
+        if self.skipped:
+            text += f", {self.skipped} skipped"
+        if self.created_fields:
+            made = ", ".join(f"{f.name} ({f.type.value})" for f in self.created_fields)
+            text += f"; new fields: {made}"
+        if self.ignored_columns:
+            text += f"; ignored columns: {', '.join(self.ignored_columns)}"
+        return text + "."
+
+
+@dataclass
+class _Columns:
+    fields: dict[str, Field]  # header -> field
+    unknown: list[str]
+    ignored: list[str]
+
+
+def _is_ignored(header: str, kind: RecordKind) -> bool:
+    key = squash(header)
+    if key in SYSTEM_COLUMNS or key in _IGNORED_BY_KIND.get(kind, frozenset()):
+        return True
+    prefix, dot, _ = header.partition(".")
+    return bool(dot) and squash(prefix) != squash(kind)
+
+
+def _map_columns(table: Table, cat: FieldCatalog) -> tuple[_Columns, list[Problem]]:
+    columns = _Columns({}, [], [])
+    problems: list[Problem] = []
+    claimed: dict[str, str] = {}
+    for header in table.frame.columns:
+        if _is_ignored(header, cat.kind):
+            columns.ignored.append(header)
+            continue
+        found = cat.resolve(header)
+        if found is None:
+            columns.unknown.append(header)
+        elif found.name in claimed:
+            problems.append(
+                Problem(
+                    f"names the same field {found.name!r} as column {claimed[found.name]!r}",
+                    row=1,
+                    column=header,
+                    hint="keep one of the two columns",
+                )
+            )
+        else:
+            claimed[found.name] = header
+            columns.fields[header] = found
+    return columns, problems
+
+
+def _new_fields(table: Table, columns: _Columns, create: bool) -> tuple[list[Field], list[Problem]]:
+    if not columns.unknown:
+        return [], []
+    if not create:
+        names = ", ".join(repr(u) for u in columns.unknown)
+        return [], [
+            Problem(
+                f"unknown column{'s' if len(columns.unknown) > 1 else ''} {names}",
+                row=1,
+                hint="import again with --create-fields to add them as custom fields, or declare "
+                "each with 'territorial field add NAME --type TYPE' first",
+            )
+        ]
+    fields, problems = [], []
+    for header in columns.unknown:
+        name = header.partition(".")[2] if "." in header else header
+        field = Field(name, infer_type(table.frame[header]), name, custom=True)
+        if not is_valid_custom_name(field.name):
+            problems.append(
+                Problem(
+                    "is not a valid custom field name",
+                    row=1,
+                    column=header,
+                    hint="rename it with letters, digits and underscores, e.g. Segment__c",
+                )
+            )
+        fields.append(field)
+        columns.fields[header] = field
+    return fields, problems
+
+
+def _required(
+    table: Table, typed: pl.DataFrame, cat: FieldCatalog, columns: _Columns
+) -> list[Problem]:
+    present = {f.name: header for header, f in columns.fields.items()}
+    problems = []
+    for f in cat.standard_fields:
+        if not f.required:
+            continue
+        if f.name not in present:
+            problems.append(
+                Problem(
+                    f"missing required column {f.name!r}",
+                    row=1,
+                    hint=f"add a column named {f.name} (or {f.salesforce_name})",
+                )
+            )
+            continue
+        mask = typed[f.name].is_null() | (typed[f.name].str.strip_chars() == "")
+        if mask.any():
+            problems += bad_rows(
+                table,
+                typed,
+                mask,
+                f.name,
+                present[f.name],
+                "is empty",
+                f"every row needs a {f.name}",
+            )
+    return problems
+
+
+def _duplicates(table: Table, typed: pl.DataFrame, keys: list[str], label: str) -> list[Problem]:
+    indexed = typed.select(keys).with_row_index("_i")
+    dups = (
+        indexed.filter(
+            pl.struct(keys).is_duplicated()
+            & pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
+        )
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("_i"))
+        .head(MAX_PROBLEMS)
+    )
+    problems = []
+    for row in dups.iter_rows(named=True):
+        rows = table.rows(row["_i"])
+        value = "/".join(str(row[k]) for k in keys)
+        problems.append(
+            Problem(
+                f"{label} {value!r} appears more than once, on rows "
+                + ", ".join(str(r) for r in rows),
+                row=rows[0],
+                hint="keep one row per " + label,
+            )
+        )
+    return problems
+
+
+def _custom_json(typed: pl.DataFrame, custom: list[Field]) -> pl.Expr:
+    values = [
+        pl.col(f.name).dt.to_string("%Y-%m-%d") if f.type is FieldType.DATE else pl.col(f.name)
+        for f in custom
+    ]
+    return pl.struct(values).struct.json_encode().alias("custom")
+
+
+def _record_frame(
+    kind: RecordKind, typed: pl.DataFrame, fields: list[Field]
+) -> tuple[pl.DataFrame, list[str]]:
+    """The frame to write and the columns to update on conflict."""
+    standard = [f.name for f in fields if not f.custom]
+    custom = [f for f in fields if f.custom]
+    exprs: list[pl.Expr] = [pl.col(name) for name in standard]
+    if custom:
+        exprs.append(_custom_json(typed, custom))
+    frame = typed.select(exprs)
+    update = [c for c in frame.columns if c != "id"]
+    defaults = {k: v for k, v in _INSERT_DEFAULTS[kind].items() if k not in frame.columns}
+    if defaults:
+        frame = frame.with_columns(pl.lit(v).alias(k) for k, v in defaults.items())
+    return frame, update
+
+
+def _resolve_accounts(
+    session: Session, table: Table, typed: pl.DataFrame, column: str, label: str
+) -> tuple[pl.Series, list[Problem]]:
+    accounts = bulk.read_frame(
+        session, "SELECT id, pk FROM account", {"id": pl.String, "pk": pl.Int64}
+    )
+    joined = typed.select(pl.col(column)).join(
+        accounts.rename({"id": column}), on=column, how="left", maintain_order="left"
+    )
+    missing = joined["pk"].is_null() & typed[column].is_not_null()
+    problems = (
+        bad_rows(
+            table,
+            typed,
+            missing,
+            column,
+            label,
+            "account {value!r} not found",
+            "import the account first, or fix the id",
+        )
+        if missing.any()
+        else []
+    )
+    return joined["pk"], problems
+
+
+def _progress(total: int, on_progress: OnProgress | None) -> bulk.Progress | None:
+    if on_progress is None:
+        return None
+    done = 0
+
+    def step(rows: int) -> None:
+        nonlocal done
+        done += rows
+        on_progress(done, total)
+
+    return step
+
+
+def _import_records(
+    ws: Workspace,
+    kind: RecordKind,
+    path: Path | str,
+    *,
+    create_fields: bool,
+    on_progress: OnProgress | None,
+) -> ImportResult:
+    table = read_table(path)
+    with ws.session() as session:
+        cat = catalog(session, kind)
+        columns, problems = _map_columns(table, cat)
+        new_fields, more = _new_fields(table, columns, create_fields)
+        problems += more
+        if problems:
+            raise InputFileError(table.name, problems)
+        types = {h: f.type for h, f in columns.fields.items()}
+        labels = {h: h for h in columns.fields}
+        typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
+        renamed = {h: f.name for h, f in columns.fields.items()}
+        typed = typed.rename(renamed)
+        labels = {f.name: h for h, f in columns.fields.items()}
+        problems += _required(table, typed, cat, columns)
+        if "id" in typed.columns:
+            problems += _duplicates(table, typed, ["id"], "id")
+        if kind == "opportunity" and "account_id" in typed.columns:
+            account_pk, more = _resolve_accounts(
+                session, table, typed, "account_id", labels["account_id"]
+            )
+            problems += more
+            typed = typed.with_columns(account_pk.alias("account_pk")).drop("account_id")
+        if problems:
+            raise InputFileError(table.name, problems[:MAX_PROBLEMS])
+        fields = [f for f in columns.fields.values() if f.name in typed.columns or f.custom]
+        if kind == "opportunity":
+            fields.append(Field("account_pk", FieldType.NUMBER))
+        frame, update = _record_frame(kind, typed, fields)
+        existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
+        updated = frame.join(existing, on="id", how="semi").height
+        created = tuple(
+            create_field(session, kind, f.name, f.type, actor=ws.actor) for f in new_fields
+        )
+        bulk.upsert(
+            session,
+            TABLES[kind],
+            frame,
+            update=update,
+            merge_json=("custom",),
+            touch="updated_at" if kind != "user" else None,
+            on_rows=_progress(frame.height, on_progress),
+        )
+        result = ImportResult(
+            kind,
+            table.name,
+            frame.height,
+            frame.height - updated,
+            updated,
+            created,
+            tuple(columns.ignored),
+        )
+        _audit(session, ws, result)
+    return result
+
+
+def _audit(
+    session: Session, ws: Workspace, result: ImportResult, model_pk: int | None = None
+) -> None:
+    audit.record(
+        session,
+        actor=ws.actor,
+        action="import",
+        entity=result.kind,
+        key=Path(result.path).name,
+        model_pk=model_pk,
+        after={
+            "file": result.path,
+            "rows": result.rows,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "skipped": result.skipped,
+            "created_fields": [f.name for f in result.created_fields],
+        },
+    )
+
+
+_LINK_COLUMNS: dict[str, dict[str, str]] = {
+    "user_territory": {
+        **dict.fromkeys(("user", "userid", "useremail", "email"), "user"),
+        **dict.fromkeys(("role", "roleinterritory", "roleinterritory2"), "role"),
+    },
+    "assignment": {
+        **dict.fromkeys(("account", "accountid", "objectid"), "account"),
+        **dict.fromkeys(("cause", "associationcause"), "cause"),
+    },
+}
+_TERRITORY_COLUMNS = (
+    "territory",
+    "territoryid",
+    "territory2id",
+    "territorydevelopername",
+    "territory2developername",
+    "developername",
+)
+# Informative columns our exports write beside the keys (labels, rule, association id).
+_LINK_IGNORED = (
+    frozenset(
+        {
+            "id",
+            "territoryname",
+            "territory2name",
+            "rule",
+            "ruledevelopername",
+            "sobjecttype",
+            "isactive",
+        }
+    )
+    | SYSTEM_COLUMNS
+)
+_MANUAL = ("manual", "territory2manual")
+_RULE = ("rule", "territory2assignmentrule")
+
+
+def _link_columns(table: Table, kind: str, required: tuple[str, ...]) -> dict[str, str]:
+    """Map the file's headers to link roles (user/account, territory, role/cause)."""
+    aliases = {**_LINK_COLUMNS[kind], **dict.fromkeys(_TERRITORY_COLUMNS, "territory")}
+    found: dict[str, str] = {}
+    problems = []
+    for header in table.frame.columns:
+        role = aliases.get(squash(header.replace("Territory2.", "Territory")))
+        if role is None and squash(header) in _LINK_IGNORED:
+            continue
+        if role is None:
+            problems.append(
+                Problem(
+                    "unknown column",
+                    row=1,
+                    column=header,
+                    hint=f"expected columns: {', '.join(required)}",
+                )
+            )
+        elif role in found:
+            problems.append(
+                Problem(
+                    f"means the same as column {found[role]!r}",
+                    row=1,
+                    column=header,
+                    hint="keep one of the two columns",
+                )
+            )
+        else:
+            found[role] = header
+    problems += [
+        Problem(f"missing required column {role!r}", row=1, hint=f"add a column named {role}")
+        for role in required
+        if role not in found
+    ]
+    if problems:
+        raise InputFileError(table.name, problems)
+    return found
+
+
+def _link_frame(table: Table, columns: dict[str, str]) -> pl.DataFrame:
+    return table.frame.select(
+        pl.col(header).str.strip_chars().replace("", None).alias(role)
+        for role, header in columns.items()
+    )
+
+
+def _lookup(values: pl.Series, *maps: dict[str, int]) -> pl.Series:
+    """Map text keys to pks: exact keys first, then lower-cased ones, in order."""
+    result = pl.Series(values.name, [None] * len(values), dtype=pl.Int64)
+    for mapping in maps:
+        lowered = {k.lower(): v for k, v in mapping.items()}
+        exact = values.replace_strict(mapping, default=None, return_dtype=pl.Int64)
+        loose = values.str.to_lowercase().replace_strict(
+            lowered, default=None, return_dtype=pl.Int64
+        )
+        result = result.fill_null(exact).fill_null(loose)
+    return result
+
+
+def _territory_pks(
+    session: Session, table: Table, frame: pl.DataFrame, label: str, model_pk: int
+) -> tuple[pl.Series, list[Problem]]:
+    rows = bulk.read_frame(
+        session,
+        f"SELECT developer_name, name, pk FROM territory WHERE model_pk = {model_pk}",
+        {"developer_name": pl.String, "name": pl.String, "pk": pl.Int64},
+    )
+    by_dev = dict(zip(rows["developer_name"], rows["pk"], strict=True))
+    unique = rows.filter(pl.col("name").str.to_lowercase().is_unique())
+    by_label = dict(zip(unique["name"], unique["pk"], strict=True))
+    pks = _lookup(frame["territory"], by_dev, by_label)
+    missing = pks.is_null() & frame["territory"].is_not_null()
+    problems = (
+        bad_rows(
+            table,
+            frame,
+            missing,
+            "territory",
+            label,
+            "territory {value!r} not found in the model",
+            "use the territory's developer name",
+        )
+        if missing.any()
+        else []
+    )
+    return pks, problems
+
+
+def _empty_problems(
+    table: Table, frame: pl.DataFrame, columns: dict[str, str], roles: tuple[str, ...]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for role in roles:
+        mask = frame[role].is_null()
+        if mask.any():
+            problems += bad_rows(
+                table, frame, mask, role, columns[role], "is empty", f"every row needs a {role}"
+            )
+    return problems
+
+
+def _user_territories(session: Session, table: Table, model: str) -> tuple[ImportResult, int]:
+    model_pk = lookup.model(session, model).pk
+    columns = _link_columns(table, "user_territory", ("user", "territory"))
+    frame = _link_frame(table, columns)
+    if "role" not in frame.columns:
+        frame = frame.with_columns(role=pl.lit(None, pl.String))
+    problems = _empty_problems(table, frame, columns, ("user", "territory"))
+    users = bulk.read_frame(
+        session,
+        "SELECT id, email, pk FROM sales_user",
+        {"id": pl.String, "email": pl.String, "pk": pl.Int64},
+    )
+    by_email = dict(
+        zip(users.drop_nulls("email")["email"], users.drop_nulls("email")["pk"], strict=True)
+    )
+    user_pk = _lookup(frame["user"], dict(zip(users["id"], users["pk"], strict=True)), by_email)
+    missing = user_pk.is_null() & frame["user"].is_not_null()
+    if missing.any():
+        problems += bad_rows(
+            table,
+            frame,
+            missing,
+            "user",
+            columns["user"],
+            "user {value!r} not found",
+            "import users first, or fix the id",
+        )
+    territory_pk, more = _territory_pks(session, table, frame, columns["territory"], model_pk)
+    links = pl.DataFrame(
+        {"territory_pk": territory_pk, "user_pk": user_pk, "role": frame["role"].fill_null("")}
+    )
+    problems += more + _duplicates(table, links, ["territory_pk", "user_pk"], "user/territory")
+    if problems:
+        raise InputFileError(table.name, problems[:MAX_PROBLEMS])
+    existing = bulk.read_frame(
+        session,
+        "SELECT ua.territory_pk, ua.user_pk FROM user_assignment ua JOIN territory t "
+        f"ON t.pk = ua.territory_pk WHERE t.model_pk = {model_pk}",
+        {"territory_pk": pl.Int64, "user_pk": pl.Int64},
+    )
+    updated = links.join(existing, on=["territory_pk", "user_pk"], how="semi").height
+    bulk.upsert(session, "user_assignment", links, key=("territory_pk", "user_pk"))
+    result = ImportResult(
+        "user-territory", table.name, links.height, links.height - updated, updated
+    )
+    return result, model_pk
+
+
+def _assignments(session: Session, table: Table, model: str) -> tuple[ImportResult, int]:
+    model_pk = lookup.model(session, model).pk
+    columns = _link_columns(table, "assignment", ("account", "territory"))
+    frame = _link_frame(table, columns)
+    problems = _empty_problems(table, frame, columns, ("account", "territory"))
+    cause = frame["cause"].str.to_lowercase() if "cause" in frame.columns else None
+    if cause is not None:
+        bad = cause.is_not_null() & ~cause.is_in(_MANUAL + _RULE)
+        if bad.any():
+            problems += bad_rows(
+                table,
+                frame,
+                bad,
+                "cause",
+                columns["cause"],
+                "unknown cause {value!r}",
+                "use manual (Territory2Manual); rule rows are skipped",
+            )
+    account_pk, more = _resolve_accounts(session, table, frame, "account", columns["account"])
+    territory_pk, more2 = _territory_pks(session, table, frame, columns["territory"], model_pk)
+    links = pl.DataFrame({"territory_pk": territory_pk, "account_pk": account_pk})
+    keep = ~cause.is_in(_RULE).fill_null(False) if cause is not None else None
+    problems += more + more2
+    if keep is not None:
+        links = links.filter(keep)
+    problems += _duplicates(table, links, ["territory_pk", "account_pk"], "account/territory")
+    if problems:
+        raise InputFileError(table.name, problems[:MAX_PROBLEMS])
+    existing = bulk.read_frame(
+        session,
+        "SELECT territory_pk, account_pk FROM account_assignment "
+        f"WHERE model_pk = {model_pk} AND cause = 'manual'",
+        {"territory_pk": pl.Int64, "account_pk": pl.Int64},
+    )
+    present = links.join(existing, on=["territory_pk", "account_pk"], how="semi").height
+    rows = links.with_columns(model_pk=pl.lit(model_pk, pl.Int64), cause=pl.lit("manual"))
+    bulk.upsert(
+        session, "account_assignment", rows, key=("territory_pk", "account_pk", "cause"), update=()
+    )
+    result = ImportResult(
+        "assignment",
+        table.name,
+        frame.height,
+        links.height - present,
+        present,
+        skipped=frame.height - links.height,
+    )
+    return result, model_pk
+
+
+def import_accounts(
+    ws: Workspace,
+    path: Path | str,
+    *,
+    create_fields: bool = False,
+    on_progress: OnProgress | None = None,
+) -> ImportResult:
+    """Upsert accounts from a CSV or Parquet file by their external ``id``.
+
+    Required columns: ``id`` and ``name`` (any accepted spelling). Unknown columns are an
+    error listing them all, unless ``create_fields`` declares them as custom fields with
+    inferred types (number, date, boolean, else text).
+    """
+    return _import_records(
+        ws, "account", path, create_fields=create_fields, on_progress=on_progress
+    )
+
+
+def import_opportunities(
+    ws: Workspace,
+    path: Path | str,
+    *,
+    create_fields: bool = False,
+    on_progress: OnProgress | None = None,
+) -> ImportResult:
+    """Upsert opportunities by ``id``; ``account_id`` must name an imported account."""
+    return _import_records(
+        ws, "opportunity", path, create_fields=create_fields, on_progress=on_progress
+    )
+
+
+def import_users(
+    ws: Workspace,
+    path: Path | str,
+    *,
+    create_fields: bool = False,
+    on_progress: OnProgress | None = None,
+) -> ImportResult:
+    """Upsert sales users by ``id`` (required columns ``id`` and ``name``)."""
+    return _import_records(ws, "user", path, create_fields=create_fields, on_progress=on_progress)
+
+
+def import_user_territories(ws: Workspace, path: Path | str, *, model: str) -> ImportResult:
+    """Assign users to territories of ``model`` with a role (upsert by user and territory).
+
+    Columns: ``user`` (id or email; ``UserId``), ``territory`` (developer name or label;
+    ``Territory2Id`` is read as a developer name), ``role`` (``RoleInTerritory2``).
+    """
+    table = read_table(path)
+    with ws.session() as session:
+        result, model_pk = _user_territories(session, table, model)
+        _audit(session, ws, result, model_pk)
+    return result
+
+
+def import_assignments(ws: Workspace, path: Path | str, *, model: str) -> ImportResult:
+    """Add manual account assignments to territories of ``model``.
+
+    Columns: ``account`` (external id; ``ObjectId``/``AccountId``), ``territory``
+    (developer name or label; ``Territory2Id``), optional ``cause``
+    (``AssociationCause``): empty, ``manual`` or ``Territory2Manual`` rows are imported;
+    ``rule``/``Territory2AssignmentRule`` rows are skipped, because rule assignments are
+    recomputed by ``territorial run``; any other cause is an error.
+    """
+    table = read_table(path)
+    with ws.session() as session:
+        result, model_pk = _assignments(session, table, model)
+        _audit(session, ws, result, model_pk)
+    return result
+
+
+__all__ = [
+    "SYSTEM_COLUMNS",
+    "ImportResult",
+    "OnProgress",
+    "import_accounts",
+    "import_assignments",
+    "import_opportunities",
+    "import_user_territories",
+    "import_users",
+]

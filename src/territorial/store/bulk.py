@@ -1,0 +1,278 @@
+"""Bulk writes and reads of Polars frames, inside the caller's transaction.
+
+Columns move, not ORM objects:
+
+* SQLite: ``executemany`` on the session's own DBAPI connection, in batches of
+  :data:`BATCH_ROWS`, with ``INSERT … ON CONFLICT (key) DO UPDATE``.
+* PostgreSQL: ``COPY`` (CSV written by Polars) into a temporary staging table, then one
+  ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``.
+
+Both run on the connection the session already holds, so the caller's transaction
+covers them: an error anywhere rolls every batch back. JSON columns named in
+``merge_json`` are merged key by key on update (a JSON ``null`` removes the key), so an
+import that carries only some custom fields keeps the others.
+
+>>> upsert_sql("sqlite", "account", ["id", "name"], key=["id"], update=["name"])
+'INSERT INTO account (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name'
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+BATCH_ROWS = 50_000
+"""Rows per ``executemany`` (SQLite) or per ``COPY`` chunk (PostgreSQL)."""
+
+Schema = Mapping[str, pl.DataType | type[pl.DataType]]
+"""Column names and Polars types of a frame read from the database."""
+
+Progress = Callable[[int], None]
+"""Called with the number of rows just written."""
+
+
+def dialect(session: Session) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return session.get_bind().dialect.name
+
+
+def _raw(session: Session) -> Any:
+    """The DBAPI connection under the session's current transaction."""
+    return session.connection().connection.driver_connection
+
+
+def _set_clause(
+    dialect_name: str,
+    table: str,
+    update: Sequence[str],
+    merge_json: Sequence[str],
+    touch: str | None,
+) -> str:
+    parts = []
+    for column in update:
+        if column in merge_json and dialect_name == "sqlite":
+            parts.append(
+                f"{column} = json_patch(coalesce({table}.{column}, '{{}}'), excluded.{column})"
+            )
+        elif column in merge_json:
+            parts.append(
+                f"{column} = jsonb_strip_nulls(coalesce({table}.{column}, "
+                f"'{{}}'::jsonb) || excluded.{column})"
+            )
+        else:
+            parts.append(f"{column} = excluded.{column}")
+    if touch:
+        parts.append(f"{touch} = CURRENT_TIMESTAMP")
+    return ", ".join(parts)
+
+
+def upsert_sql(
+    dialect_name: str,
+    table: str,
+    columns: Sequence[str],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+    merge_json: Sequence[str] = (),
+    touch: str | None = None,
+    source: str | None = None,
+) -> str:
+    """The ``INSERT … ON CONFLICT`` statement for one table (``source``: a staging table)."""
+    names = ", ".join(columns)
+    if source is None:
+        body = f"VALUES ({', '.join('?' for _ in columns)})"
+    else:
+        body = f"SELECT {names} FROM {source}"
+    conflict = f" ON CONFLICT ({', '.join(key)}) DO "
+    if update or touch:
+        conflict += "UPDATE SET " + _set_clause(dialect_name, table, update, merge_json, touch)
+    else:
+        conflict += "NOTHING"
+    return f"INSERT INTO {table} ({names}) {body}{conflict}"
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as ISO text (what SQLAlchemy stores on SQLite and PostgreSQL reads)."""
+    return frame.with_columns(
+        pl.col(name).dt.to_string("%Y-%m-%d")
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Date
+    )
+
+
+def upsert(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    key: Sequence[str] = ("id",),
+    update: Sequence[str] | None = None,
+    merge_json: Sequence[str] = (),
+    touch: str | None = None,
+    on_rows: Progress | None = None,
+) -> None:
+    """Insert the rows of ``frame`` into ``table``, updating those whose ``key`` exists.
+
+    Parameters
+    ----------
+    frame
+        One column per table column to write; the key must be unique within it.
+    update
+        Columns to overwrite on conflict (default: every non-key column); empty means
+        ``DO NOTHING``.
+    merge_json
+        JSON text columns merged into the stored object instead of replacing it.
+    touch
+        A timestamp column set to the current time on update.
+    """
+    if frame.is_empty():
+        return
+    if update is None:
+        update = [c for c in frame.columns if c not in key]
+    frame = _plain(frame)
+    if dialect(session) == "postgresql":
+        _upsert_postgresql(session, table, frame, key, update, merge_json, touch, on_rows)
+    else:
+        sql = upsert_sql(
+            "sqlite",
+            table,
+            frame.columns,
+            key=key,
+            update=update,
+            merge_json=merge_json,
+            touch=touch,
+        )
+        _executemany(session, sql, frame, on_rows)
+
+
+def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> None:
+    cursor = _raw(session).cursor()
+    try:
+        for start in range(0, frame.height, BATCH_ROWS):
+            batch = frame.slice(start, BATCH_ROWS)
+            cursor.executemany(sql, batch.iter_rows())
+            if on_rows:
+                on_rows(batch.height)
+    finally:
+        cursor.close()
+
+
+def copy_into(
+    session: Session, table: str, frame: pl.DataFrame, on_rows: Progress | None = None
+) -> None:
+    """PostgreSQL ``COPY`` of ``frame`` (CSV made by Polars) into ``table``."""
+    columns = ", ".join(frame.columns)
+    with (
+        _raw(session).cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        for start in range(0, frame.height, BATCH_ROWS):
+            batch = frame.slice(start, BATCH_ROWS)
+            buffer = io.BytesIO()
+            batch.write_csv(buffer, include_header=False, null_value="")
+            copy.write(buffer.getvalue())
+            if on_rows:
+                on_rows(batch.height)
+
+
+def _upsert_postgresql(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    key: Sequence[str],
+    update: Sequence[str],
+    merge_json: Sequence[str],
+    touch: str | None,
+    on_rows: Progress | None,
+) -> None:
+    stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
+    columns = ", ".join(frame.columns)
+    with _raw(session).cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+    copy_into(session, stage, frame, on_rows)
+    sql = upsert_sql(
+        "postgresql",
+        table,
+        frame.columns,
+        key=key,
+        update=update,
+        merge_json=merge_json,
+        touch=touch,
+        source=stage,
+    )
+    with _raw(session).cursor() as cursor:
+        cursor.execute(sql)
+        cursor.execute(f"DROP TABLE {stage}")
+
+
+def _coerce(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    exprs = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        source = frame.schema[name]
+        if dtype == pl.Boolean and source == pl.String:
+            flag = column.str.to_lowercase().is_in(["t", "true", "1"])
+            exprs.append(pl.when(column.is_null()).then(None).otherwise(flag).alias(name))
+        elif dtype == pl.Date and source == pl.String:
+            exprs.append(column.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name))
+        else:
+            exprs.append(column.cast(dtype).alias(name))
+    return frame.select(exprs)
+
+
+def read_frame(session: Session, sql: str, schema: Schema) -> pl.DataFrame:
+    """Run a plain ``SELECT`` (no parameters) and return its columns typed by ``schema``.
+
+    The select list must produce the columns of ``schema`` in order. PostgreSQL streams
+    it with ``COPY … TO STDOUT``; SQLite fetches rows from its DBAPI cursor.
+    """
+    names = list(schema)
+    if dialect(session) == "postgresql":
+        buffer = io.BytesIO()
+        with (
+            _raw(session).cursor() as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            for chunk in copy:
+                buffer.write(chunk)
+        if buffer.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        text = pl.read_csv(
+            buffer.getvalue(), has_header=False, new_columns=names, infer_schema=False
+        )
+        return _coerce(text, schema)
+    cursor = _raw(session).cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    raw = pl.DataFrame(
+        [
+            pl.Series(name, list(values), strict=False)
+            for name, values in zip(names, columns, strict=True)
+        ]
+    )
+    raw = raw.with_columns(pl.col(n).cast(pl.String) for n in names if raw.schema[n] == pl.Null)
+    return _coerce(raw, schema)
+
+
+__all__ = [
+    "BATCH_ROWS",
+    "Progress",
+    "Schema",
+    "copy_into",
+    "dialect",
+    "read_frame",
+    "upsert",
+    "upsert_sql",
+]
