@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## Generate the demo organisation into ./territorial.db and print its summary.
 demo: $(STAMP)
-	$(BIN)/territorial demo
+	$(BIN)/territorial demo --reset
 
 ## Run the whole test suite (SQLite unless TERRITORIAL_DATABASE_URL is set).
 test: $(STAMP)
