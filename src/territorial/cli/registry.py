@@ -6,10 +6,15 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from territorial.cli import assignments, hierarchy, models
+    from territorial.cli import assignments, demo, hierarchy, models, runs
 
     app.add_typer(models.app, name="model")
     app.add_typer(hierarchy.types_app, name="type")
     app.add_typer(hierarchy.territory_app, name="territory")
     app.add_typer(assignments.user_app, name="user")
     app.add_typer(assignments.account_app, name="account")
+    app.command("run")(runs.run)
+    app.command("demo")(demo.demo)
+    from territorial.cli import data  # import, export, field
+
+    data.register(app)
