@@ -201,36 +201,46 @@ def us_zip_codes() -> pl.DataFrame:
     )
 
 
-def _us_locations(rng: np.random.Generator, n: int) -> pl.DataFrame:
+def _us_places() -> pl.DataFrame:
     zips = us_zip_codes()
-    weight = zips["weight"].to_numpy()
-    picked = pl.Series(rng.choice(len(zips), size=n, p=weight / weight.sum()))
-    chosen = zips[picked]
-    states = pl.DataFrame({"state": list(US_STATES), "state_name": list(US_STATES.values())})
-    names = chosen.select("state").join(states, on="state", how="left", maintain_order="left")
-    return pl.DataFrame(
-        {
-            "billing_country": pl.repeat("United States", n, eager=True),
-            "billing_country_code": pl.repeat("US", n, eager=True),
-            "billing_state": names["state_name"],
-            "billing_state_code": chosen["state"],
-            "billing_city": chosen["city"],
-            "billing_postal_code": chosen["zip_code"],
-            "latitude": chosen["lat"],
-            "longitude": chosen["long"],
-        }
+    return zips.select(
+        country=pl.lit("United States"),
+        code=pl.lit("US"),
+        state=pl.col("state").replace_strict(US_STATES),
+        state_code="state",
+        city="city",
+        pattern="zip_code",
+        lat="lat",
+        lon="long",
+        p=pl.col("weight") / pl.col("weight").sum() * US_SHARE,
+        jitter=pl.lit(0.0),
     )
 
 
-def _cities() -> pl.DataFrame:
+def _international_places() -> pl.DataFrame:
     columns = ("code", "city", "state", "state_code", "pattern", "lat", "lon", "weight")
     frame = pl.DataFrame(list(CITIES), schema=list(columns), orient="row")
-    share = frame["code"].replace_strict({k: v[1] for k, v in COUNTRIES.items()})
+    share = pl.col("code").replace_strict({k: v[1] for k, v in COUNTRIES.items()})
     in_country = pl.col("weight") / pl.col("weight").sum().over("code")
-    return frame.with_columns(
-        country=frame["code"].replace_strict({k: v[0] for k, v in COUNTRIES.items()}),
+    return frame.select(
+        country=pl.col("code").replace_strict({k: v[0] for k, v in COUNTRIES.items()}),
+        code="code",
+        state=pl.col("state").replace("", None),
+        state_code=pl.col("state_code").replace("", None),
+        city="city",
+        pattern="pattern",
+        lat="lat",
+        lon="lon",
         p=in_country * share,
-    ).with_columns(pl.col("p") / pl.col("p").sum())
+        jitter=pl.lit(0.03),
+    ).with_columns(pl.col("p") / pl.col("p").sum() * (1.0 - US_SHARE))
+
+
+@cache
+def places() -> pl.DataFrame:
+    """Every place an account can be, with its probability and coordinate jitter (degrees)."""
+    both = pl.concat([_us_places(), _international_places()])
+    return both.with_columns(pl.col("p") / pl.col("p").sum())
 
 
 def _fill_patterns(
@@ -248,31 +258,29 @@ def _fill_patterns(
     return filled.replace("", None)
 
 
-def _international_locations(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    cities = _cities()
-    rows = rng.choice(len(cities), size=n, p=cities["p"].to_numpy())
-    chosen = cities[pl.Series(rows)]
-    jitter = rng.normal(0.0, 0.03, size=(2, n))
+def sample_locations(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """``n`` billing addresses, about ``US_SHARE`` of them in the US.
+
+    US addresses are exactly their ZIP code's city, state and coordinates; elsewhere the
+    coordinates are scattered a few kilometres around the city centre.
+    """
+    table = places()
+    rows = rng.choice(len(table), size=n, p=table["p"].to_numpy())
+    chosen = table[pl.Series(rows)]
+    spread = chosen["jitter"].to_numpy()
+    jitter = rng.normal(0.0, 1.0, size=(2, n)) * spread
     return pl.DataFrame(
         {
             "billing_country": chosen["country"],
             "billing_country_code": chosen["code"],
-            "billing_state": chosen["state"].replace("", None),
-            "billing_state_code": chosen["state_code"].replace("", None),
+            "billing_state": chosen["state"],
+            "billing_state_code": chosen["state_code"],
             "billing_city": chosen["city"],
-            "billing_postal_code": _fill_patterns(rng, cities["pattern"].to_list(), rows),
+            "billing_postal_code": _fill_patterns(rng, table["pattern"].to_list(), rows),
             "latitude": (chosen["lat"] + jitter[0]).round(4),
             "longitude": (chosen["lon"] + jitter[1]).round(4),
         }
     )
-
-
-def sample_locations(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    """``n`` billing addresses, about ``US_SHARE`` of them in the US, in random order."""
-    us = int(rng.binomial(n, US_SHARE))
-    both = pl.concat([_us_locations(rng, us), _international_locations(rng, n - us)])
-    order: npt.NDArray[np.int64] = rng.permutation(n)
-    return both[pl.Series(order)]
 
 
 __all__ = [
@@ -280,6 +288,7 @@ __all__ = [
     "COUNTRIES",
     "LOCATION_COLUMNS",
     "US_STATES",
+    "places",
     "sample_locations",
     "us_zip_codes",
 ]

@@ -6,9 +6,10 @@ generator can give each account a plausible owner. It is not the product's rule 
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
-from territorial.core.fields import FieldCatalog, FieldType
+from territorial.core.fields import Field, FieldCatalog, FieldType
 from territorial.core.model import Rule, RuleAssociation, RuleItem, Territory
 
 
@@ -29,20 +30,25 @@ def effective_rules(
     return [by_name[name] for name in names if by_name[name].active]
 
 
-def _item_expression(item: RuleItem, catalog: FieldCatalog) -> pl.Expr:
+def _field(item: RuleItem, catalog: FieldCatalog) -> Field:
     field = catalog.resolve(item.field)
     if field is None:
         raise ValueError(f"unknown field {item.field!r}")
+    return field
+
+
+def _item_expression(item: RuleItem, catalog: FieldCatalog) -> pl.Expr:
+    """The item as an expression over the prepared frame (text columns already lower case)."""
+    field = _field(item, catalog)
     column = pl.col(field.name)
     if field.type is FieldType.NUMBER:
         number = float(item.value)
         numeric = {"lessThan": column < number, "greaterOrEqual": column >= number}
         return numeric[item.operator]
     values = [v.strip().lower() for v in item.value.split(",")]
-    text = column.str.to_lowercase()
     if item.operator == "startsWith":
-        return pl.any_horizontal(text.str.starts_with(v) for v in values)
-    textual = {"equals": text.is_in(values), "notEqual": ~text.is_in(values)}
+        return pl.any_horizontal(column.str.starts_with(v) for v in values)
+    textual = {"equals": column.is_in(values), "notEqual": ~column.is_in(values)}
     return textual[item.operator]
 
 
@@ -54,6 +60,24 @@ def rule_expression(rule: Rule, catalog: FieldCatalog) -> pl.Expr:
     return pl.all_horizontal(items)
 
 
+def _prepared(accounts: pl.DataFrame, rules: list[Rule], catalog: FieldCatalog) -> pl.DataFrame:
+    """The columns the rules read, text in lower case, each computed once.
+
+    Text read only by whole-value operators becomes categorical, so list tests compare codes.
+    """
+    items = [item for rule in rules for item in rule.items]
+    prefixed = {_field(i, catalog).name for i in items if i.operator == "startsWith"}
+    columns = []
+    for field in {_field(i, catalog) for i in items}:
+        column = pl.col(field.name)
+        if field.type.is_textual:
+            column = column.str.to_lowercase()
+            if field.name not in prefixed:
+                column = column.cast(pl.Categorical)
+        columns.append(column)
+    return accounts.select(columns)
+
+
 def leaf_index(
     accounts: pl.DataFrame,
     leaves: list[str],
@@ -63,12 +87,20 @@ def leaf_index(
 ) -> pl.Series:
     """Position in ``leaves`` of the first leaf each account matches (null when none)."""
     catalog = FieldCatalog.standard("account")
-    matches = []
-    for position, leaf in enumerate(leaves):
-        found = effective_rules(leaf, territories, rules, associations)
-        matched = pl.all_horizontal(rule_expression(r, catalog) for r in found)
-        matches.append(pl.when(matched).then(pl.lit(position, pl.Int32)))
-    return accounts.select(pl.coalesce(matches).alias("leaf")).to_series()
+    effective = [effective_rules(leaf, territories, rules, associations) for leaf in leaves]
+    used = {r.developer_name: r for found in effective for r in found}
+    frame = _prepared(accounts, list(used.values()), catalog)
+    matched = frame.select(
+        rule_expression(rule, catalog).alias(name) for name, rule in used.items()
+    )
+    flags = matched.to_numpy()
+    column = {name: i for i, name in enumerate(used)}
+    hits = np.stack(
+        [flags[:, [column[r.developer_name] for r in found]].all(axis=1) for found in effective],
+        axis=1,
+    )
+    first = hits.argmax(axis=1).astype(np.int32)
+    return pl.Series("leaf", first).set(pl.Series(~hits.any(axis=1)), None)
 
 
 __all__ = ["effective_rules", "leaf_index", "rule_expression"]
