@@ -13,6 +13,7 @@ import zipcodes
 
 from territorial.core.fields import STANDARD_FIELDS, FieldCatalog, FieldType
 from territorial.core.model import Rule, RuleItem, Territory
+from territorial.core.rules.compile import validate_rules
 from territorial.demo import REFERENCE_DATE, DemoOrg, generate
 
 OPERATORS = {
@@ -50,7 +51,7 @@ def test_other_seeds_differ(org: DemoOrg) -> None:
     assert not generate(200, seed=None).accounts.equals(generate(200, seed=None).accounts)
 
 
-@pytest.mark.parametrize("size", [1, 150, SIZE])
+@pytest.mark.parametrize("size", [0, 1, 150, SIZE])
 def test_size_is_honoured(size: int) -> None:
     assert generate(size, seed=0).accounts.height == size
 
@@ -180,6 +181,17 @@ def test_rule_items_use_known_fields_and_operators(org: DemoOrg) -> None:
         for item in rule.items:
             assert catalog.resolve(item.field) is not None, item
             assert item.operator in OPERATORS
+
+
+def test_rules_compile_with_the_product_rule_compiler(org: DemoOrg) -> None:
+    report = validate_rules(org.model.rules, FieldCatalog.standard("account", org.custom_fields))
+    assert not report.errors
+    assert not report.warnings
+
+
+def test_negative_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="zero or more"):
+        generate(-1)
 
 
 # A tiny reference evaluator for the operators the geo rules use; the real engine lives elsewhere.

@@ -115,10 +115,10 @@ def _named_accounts(accounts: pl.DataFrame, owners: dict[str, str]) -> pl.DataFr
     region = pl.col("billing_country_code").replace_strict(REGION_OF_COUNTRY, default=None)
     count = max(6, accounts.height // 1000)
     revenue = accounts["annual_revenue"].fill_null(0.0)
-    floor = revenue.top_k(min(accounts.height, 2 * count)).min()  # cheap pre-filter
+    floor = revenue.top_k(min(accounts.height, 2 * count)).min()
     top = (
         accounts.with_row_index("row")
-        .filter(pl.col("annual_revenue") >= floor)
+        .filter(pl.col("annual_revenue") >= pl.lit(floor, pl.Float64))  # cheap pre-filter
         .with_columns(territory=pl.lit("Named_") + region)
         .filter(pl.col("territory").is_not_null())
         .sort(["annual_revenue", "row"], descending=[True, False])
@@ -153,6 +153,8 @@ def generate(accounts: int = 25_000, *, seed: int | None = 0) -> DemoOrg:
     >>> org.opportunities["account_id"].is_in(org.accounts["id"].implode()).all()
     True
     """
+    if accounts < 0:
+        raise ValueError(f"accounts must be zero or more, not {accounts}")
     rng = _rng(seed)
     nodes = starter.nodes()
     staff = seats(nodes)

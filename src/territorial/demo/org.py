@@ -150,7 +150,8 @@ def _opportunity_accounts(
     type_weight = accounts["type"].replace_strict({"Customer": 3.0, "Partner": 1.5}, default=1.0)
     size = np.log10(accounts["annual_revenue"].fill_null(1e6).to_numpy() / 1e6).clip(0, None)
     weight = type_weight.to_numpy() * (1.0 + size)
-    chosen = np.flatnonzero(rng.random(len(weight)) < np.clip(0.05 * weight / weight.mean(), 0, 1))
+    rate = np.clip(0.05 * weight / max(float(weight.mean()) if len(weight) else 1.0, 1e-9), 0, 1)
+    chosen = np.flatnonzero(rng.random(len(weight)) < rate)
     per_account = np.minimum(1 + rng.poisson(0.7, len(chosen)), 5)
     return np.repeat(chosen, per_account)
 
