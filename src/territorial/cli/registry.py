@@ -6,11 +6,12 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from territorial.cli import assignments, demo, hierarchy, models, runs
+    from territorial.cli import assignments, demo, hierarchy, models, rules, runs
 
     app.add_typer(models.app, name="model")
     app.add_typer(hierarchy.types_app, name="type")
     app.add_typer(hierarchy.territory_app, name="territory")
+    app.add_typer(rules.app, name="rule")
     app.add_typer(assignments.user_app, name="user")
     app.add_typer(assignments.account_app, name="account")
     app.command("run")(runs.run)
