@@ -205,6 +205,6 @@ def test_every_change_is_audited_with_actor(org: Workspace) -> None:
         log = [(e.actor, e.action, e.entity_key) for e in audit.entries(s, limit=3)]
     assert log == [
         ("tester", "model.activate", "Plan"),
+        ("tester", "opportunities.assign", "Plan"),
         ("tester", "model.run", "1"),
-        ("tester", "model.clone", "Plan"),
     ]

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from territorial.core.engine.opportunities import POLICIES, OpportunityPolicy
 from territorial.core.model import ModelState, RuleCombination
 from territorial.core.naming import developer_name as to_developer_name
 from territorial.core.naming import is_developer_name
 from territorial.errors import Conflict, LifecycleError, ValidationError
-from territorial.services import audit, lookup, runs
+from territorial.services import audit, lookup, opportunities, runs
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
     AccountAssignmentRow,
@@ -352,10 +353,11 @@ def _copy_links(
 def activate_model(ws: Workspace, key: str) -> ModelInfo:
     """Make a planning or archived model the active one, archiving the current active model.
 
-    The model's rules are run over every account inside the same transaction, so its
-    assignments are current when it goes live. Atomic: the state changes, the run (and
-    every other activation step) commit together or not at all. Activating an archived
-    model is how a realignment is rolled back.
+    The model's rules are run over every account and its opportunities are assigned
+    territories (by the model's ``opportunity_policy`` setting, default ``priority``)
+    inside the same transaction, so its assignments are current when it goes live.
+    Atomic: the state changes, the run and every other activation step commit together
+    or not at all. Activating an archived model is how a realignment is rolled back.
     """
     with ws.session() as session:
         row = lookup.model(session, key)
@@ -389,6 +391,7 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
         row.activated_at = stamp
         session.flush()
         run = runs.execute_run(session, row, actor=ws.actor)
+        opps = opportunities.execute(session, row, actor=ws.actor, policy=opportunity_policy(row))
         for step in ACTIVATION_STEPS:
             step(ws, session, row)
         audit.record(
@@ -403,9 +406,16 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
                 **_snapshot(row),
                 "previous": previous.developer_name if previous else None,
                 "run": run.run_id,
+                "opportunities_changed": opps.changed,
             },
         )
         return model_info(session, row)
+
+
+def opportunity_policy(row: TerritoryModelRow) -> OpportunityPolicy:
+    """The model's opportunity assignment policy (``priority`` unless set)."""
+    policy = (row.settings or {}).get("opportunity_policy", "priority")
+    return policy if policy in POLICIES else "priority"
 
 
 # Further work done inside the activation transaction (for example running the rules and

@@ -1,0 +1,77 @@
+"""``territorial opportunities``: territory assignment of opportunities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from territorial.cli._common import message, render, workspace
+from territorial.io.tabular import write_table
+from territorial.services import opportunities
+
+app = typer.Typer(help="Opportunity territory assignment.", no_args_is_help=True)
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model (developer name or label).")],
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="priority: the greatest type priority, ties left unassigned (Salesforce); "
+            "deepest: the deepest territory; keep: keep the current one while still valid."
+        ),
+    ] = "priority",
+    open_only: Annotated[
+        bool, typer.Option("--open-only", help="Only open opportunities.")
+    ] = False,
+    close_from: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Close date on or after.")
+    ] = None,
+    close_to: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Close date on or before.")
+    ] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Report; write nothing.")] = False,
+    changes: Annotated[
+        Path | None,
+        typer.Option("--changes", "-o", help="Write every change to a CSV/Parquet file."),
+    ] = None,
+) -> None:
+    """Give each opportunity the territory its account's territories call for.
+
+    Excluded opportunities are skipped and correct ones are left untouched.
+
+    Example: territorial opportunities assign FY27 --open-only --policy keep --preview
+    """
+    result = opportunities.assign_model_opportunities(
+        workspace(ctx),
+        model,
+        policy=policy,  # type: ignore[arg-type]
+        open_only=open_only,
+        close_from=close_from.date() if close_from else None,
+        close_to=close_to.date() if close_to else None,
+        preview=preview,
+    )
+    render(
+        ctx,
+        [
+            {
+                "model": result.model,
+                "policy": result.policy,
+                "in_scope": result.in_scope,
+                "excluded": result.skipped_excluded,
+                "unchanged": result.unchanged,
+                "newly_assigned": result.newly_assigned,
+                "moved": result.moved,
+                "unassigned": result.unassigned,
+            }
+        ],
+        title="Preview (nothing written)" if preview else "Opportunity assignment",
+    )
+    if changes is not None:
+        write_table(result.changes, changes)
+        message(f"Wrote {result.changes.height:,} changes to {changes}.")

@@ -1,0 +1,123 @@
+"""Opportunity territory assignment, vectorised, with Salesforce's default policy and two more.
+
+Candidates are the territories of the opportunity's account in the model.
+
+``priority`` (Salesforce's filter)
+    One candidate: it. Several: the one whose territory type priority is numerically
+    greatest; if the greatest is shared, the opportunity is left without a territory.
+``deepest``
+    The deepest candidate in the hierarchy; among equally deep ones the greatest type
+    priority; still tied: no territory.
+``keep``
+    The current territory when it is still a candidate, otherwise as ``priority``.
+
+An account with no territory gives its opportunities no territory.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+OpportunityPolicy = Literal["priority", "deepest", "keep"]
+POLICIES: tuple[OpportunityPolicy, ...] = ("priority", "deepest", "keep")
+
+
+def depths(parents: dict[int, int | None]) -> dict[int, int]:
+    """Depth of each territory: 0 for a root.
+
+    >>> depths({1: None, 2: 1, 3: 2})
+    {1: 0, 2: 1, 3: 2}
+    """
+    result: dict[int, int] = {}
+    for pk in parents:
+        depth, node, seen = 0, parents.get(pk), {pk}
+        while node is not None and node not in seen:
+            seen.add(node)
+            depth += 1
+            node = parents.get(node)
+        result[pk] = depth
+    return result
+
+
+def _pick_unique_best(candidates: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Per opportunity, the candidate best by ``keys`` (descending) when it is unique."""
+    best = candidates
+    for key in keys:
+        best = best.filter(pl.col(key) == pl.col(key).max().over("opportunity_pk"))
+    return (
+        best.group_by("opportunity_pk")
+        .agg(pl.col("territory_pk").first(), pl.len().alias("tied"))
+        .filter(pl.col("tied") == 1)
+        .drop("tied")
+    )
+
+
+def assign_opportunities(
+    opportunities: pl.DataFrame,
+    account_territories: pl.DataFrame,
+    territories: pl.DataFrame,
+    *,
+    policy: OpportunityPolicy = "priority",
+) -> pl.DataFrame:
+    """The territory each opportunity should have.
+
+    Parameters
+    ----------
+    opportunities
+        ``opportunity_pk``, ``account_pk`` and ``current_territory_pk`` (nullable).
+    account_territories
+        ``account_pk``, ``territory_pk``: the model's account assignments (any cause).
+    territories
+        ``territory_pk``, ``priority`` (type priority) and ``depth``.
+    policy
+        ``priority`` (default, Salesforce), ``deepest`` or ``keep``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``opportunity_pk``, ``territory_pk`` (null: no territory), one row per opportunity,
+        in the input's order.
+
+    Examples
+    --------
+    >>> opps = pl.DataFrame({"opportunity_pk": [1, 2, 3], "account_pk": [10, 20, 30],
+    ...                      "current_territory_pk": [None, None, 7]})
+    >>> links = pl.DataFrame({"account_pk": [10, 20, 20, 30, 30],
+    ...                       "territory_pk": [5, 6, 7, 6, 7]})
+    >>> terr = pl.DataFrame({"territory_pk": [5, 6, 7], "priority": [1, 3, 3],
+    ...                      "depth": [1, 1, 2]})
+    >>> assign_opportunities(opps, links, terr).rows()
+    [(1, 5), (2, None), (3, None)]
+    >>> assign_opportunities(opps, links, terr, policy="keep").rows()
+    [(1, 5), (2, None), (3, 7)]
+    >>> assign_opportunities(opps, links, terr, policy="deepest").rows()
+    [(1, 5), (2, 7), (3, 7)]
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    candidates = (
+        opportunities.select("opportunity_pk", "account_pk")
+        .join(account_territories.select("account_pk", "territory_pk").unique(), on="account_pk")
+        .join(
+            territories.select("territory_pk", "priority", "depth"), on="territory_pk", how="left"
+        )
+        .with_columns(pl.col("priority").fill_null(0), pl.col("depth").fill_null(0))
+    )
+    keys = ["depth", "priority"] if policy == "deepest" else ["priority"]
+    chosen = _pick_unique_best(candidates, keys)
+    if policy == "keep":
+        kept = opportunities.join(
+            candidates.select("opportunity_pk", "territory_pk"),
+            left_on=["opportunity_pk", "current_territory_pk"],
+            right_on=["opportunity_pk", "territory_pk"],
+            how="semi",
+        ).select("opportunity_pk", pl.col("current_territory_pk").alias("territory_pk"))
+        chosen = pl.concat([kept, chosen.join(kept, on="opportunity_pk", how="anti")])
+    return opportunities.select("opportunity_pk").join(
+        chosen, on="opportunity_pk", how="left", maintain_order="left"
+    )
+
+
+__all__ = ["POLICIES", "OpportunityPolicy", "assign_opportunities", "depths"]
