@@ -13,7 +13,24 @@ from territorial.core.model import Rule, RuleCombination, RuleItem
 from territorial.core.rules.compile import ModelInput, TerritoryNode
 
 # Small alphabets so that random values collide with rule values often.
-TEXTS = ["a", "A", "ab", "Ab ", "b", "9", "80000", "941", "94105", "é", "É", "ß", "ΣΑΣ", "İs", " ", ""]
+TEXTS = [
+    "a",
+    "A",
+    "ab",
+    "Ab ",
+    "b",
+    "9",
+    "80000",
+    "941",
+    "94105",
+    "é",
+    "É",
+    "ß",
+    "ΣΑΣ",
+    "İs",
+    " ",
+    "",
+]
 TAGS = ["a", "b", "A;b", "a; B ;c", ";", " ;a", "c"]
 NUMBERS = [-1.0, 0.0, 1.0, 1.5, 10.0, 1e6, float("nan")]
 DATES = [date(2025, 12, 31), date(2026, 1, 1), date(2026, 6, 30)]
@@ -34,9 +51,17 @@ def _list(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 def rule_items(draw: st.DrawFn) -> tuple[str, str, str]:
     kind = draw(st.sampled_from(["text", "range", "tags", "number", "date", "bool", "within"]))
     if kind == "text":
-        return (draw(st.sampled_from(TEXT_FIELDS)), draw(st.sampled_from(TEXT_OPS)), draw(_list(text_value)))
+        return (
+            draw(st.sampled_from(TEXT_FIELDS)),
+            draw(st.sampled_from(TEXT_OPS)),
+            draw(_list(text_value)),
+        )
     if kind == "range":
-        return (draw(st.sampled_from(TEXT_FIELDS)), draw(st.sampled_from(RANGE_OPS)), draw(text_value))
+        return (
+            draw(st.sampled_from(TEXT_FIELDS)),
+            draw(st.sampled_from(RANGE_OPS)),
+            draw(text_value),
+        )
     if kind == "tags":
         op = draw(st.sampled_from(["includes", "excludes", "equals", "contains", "startsWith"]))
         return ("Tags__c", op, draw(_list(st.sampled_from(["a", "B", "c", "d"]))))

@@ -14,7 +14,7 @@ so the work is a handful of vectorized operations whatever the number of rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,7 +69,7 @@ def _signature(item: CompiledItem, negated: bool) -> Hashable:
     return (item.field, item.type, item.operator, item.values, item.within, negated)
 
 
-def _empty(schema: dict[str, type[pl.DataType]]) -> pl.DataFrame:
+def _empty(schema: Mapping[str, type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
@@ -115,12 +115,15 @@ def scan_pairs(cols: Columns, plans: list[ConjunctionPlan]) -> pl.DataFrame:
     return pl.concat(parts_out) if parts_out else _empty(PAIRS)
 
 
-def _residual_class(item: CompiledItem, negated: bool) -> Hashable:
+ResidualClass = tuple[str, str, FieldType, Operator]
+
+
+def _residual_class(item: CompiledItem, negated: bool) -> ResidualClass:
     if not negated and item.operator.is_range:
         return ("range", item.field, item.type, item.operator)
     if not negated and item.type.is_textual and item.operator is Operator.EQUALS:
-        return ("equals", item.field)
-    return ("condition",)
+        return ("equals", item.field, item.type, item.operator)
+    return ("condition", "", item.type, item.operator)
 
 
 def _compare(value: pl.Expr, op: Operator, bound: pl.Expr) -> pl.Expr:
@@ -134,9 +137,9 @@ def _compare(value: pl.Expr, op: Operator, bound: pl.Expr) -> pl.Expr:
 
 
 def _range_failures(
-    cols: Columns, pairs: pl.DataFrame, key: Hashable, lits: list[tuple[int, CompiledItem]]
+    cols: Columns, pairs: pl.DataFrame, key: ResidualClass, lits: list[tuple[int, CompiledItem]]
 ) -> pl.Series:
-    _, name, ftype, op = key  # type: ignore[misc]
+    _, name, ftype, op = key
     textual = ftype.is_textual
     bounds = pl.DataFrame(
         {"cid": [c for c, _ in lits], "bound": [it.values[0] for _, it in lits]},
@@ -193,7 +196,7 @@ def residual_failures(
     cols: Columns, pairs: pl.DataFrame, plans: list[ConjunctionPlan]
 ) -> np.ndarray:
     """Boolean mask over ``pairs`` (with a ``pid`` column): True where a residual fails."""
-    classes: dict[Hashable, list[tuple[int, CompiledItem, bool]]] = defaultdict(list)
+    classes: dict[ResidualClass, list[tuple[int, CompiledItem, bool]]] = defaultdict(list)
     for plan in plans:
         if plan.anchor is None:
             continue
@@ -201,11 +204,11 @@ def residual_failures(
             classes[_residual_class(item, negated)].append((plan.cid, item, negated))
     failed = np.zeros(pairs.height, dtype=bool)
     for key, lits in classes.items():
-        kind = key[0]  # type: ignore[index]
+        kind = key[0]
         if kind == "range":
             found = [_range_failures(cols, pairs, key, [(c, it) for c, it, _ in lits])]
         elif kind == "equals":
-            found = [_equals_failures(cols, pairs, key[1], [(c, it) for c, it, _ in lits])]  # type: ignore[index]
+            found = [_equals_failures(cols, pairs, key[1], [(c, it) for c, it, _ in lits])]
         else:
             found = _condition_failures(cols, pairs, lits)
         for pids in found:

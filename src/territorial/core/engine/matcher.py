@@ -58,6 +58,62 @@ def match_by_scan(
     return combine(rule_pairs_by_scan(frame, rules), frame["pk"], compiled, exclusions)
 
 
+def _effective_table(compiled: CompiledModel, territories: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(r, t) for t in territories for r in compiled.effective[t]],
+        schema={"rule_pk": pl.Int64, "territory_pk": pl.Int64},
+        orient="row",
+    )
+
+
+def _single_rule(pairs: pl.DataFrame, compiled: CompiledModel, single: list[int]) -> pl.DataFrame:
+    table = _effective_table(compiled, single)
+    return pairs.join(table, on="rule_pk").select("row", "territory_pk", "rule_pk")
+
+
+def _all_rules(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -> pl.DataFrame:
+    """Rows satisfying every effective rule of each multi-rule territory.
+
+    Candidates come from the territory's rule with the fewest matching rows (the driver);
+    the other rules are checked by a semi-join on (row, rule_pk), so a broad inherited rule
+    (country equals US on a thousand territories) costs no more than its own matches.
+    """
+    counts = dict(pairs.group_by("rule_pk").len().iter_rows())
+    drivers, others = [], []
+    for t in multi:
+        rules = compiled.effective[t]
+        driver = min(rules, key=lambda pk: (counts.get(pk, 0), pk))
+        drivers.append((driver, t, min(rules), len(rules) - 1))
+        others.extend((t, pk) for pk in rules if pk != driver)
+    driver_table = pl.DataFrame(
+        drivers,
+        schema={
+            "rule_pk": pl.Int64,
+            "territory_pk": pl.Int64,
+            "min_rule": pl.Int64,
+            "need": pl.UInt32,
+        },
+        orient="row",
+    )
+    other_table = pl.DataFrame(
+        others, schema={"territory_pk": pl.Int64, "rule_pk": pl.Int64}, orient="row"
+    )
+    candidates = pairs.join(driver_table, on="rule_pk").drop("rule_pk")
+    checks = candidates.join(other_table, on="territory_pk").join(
+        pairs, on=["row", "rule_pk"], how="semi"
+    )
+    hits = checks.group_by("row", "territory_pk").agg(pl.len().alias("hits"))
+    kept = candidates.join(hits, on=["row", "territory_pk"]).filter(
+        pl.col("hits") == pl.col("need")
+    )
+    return kept.select("row", "territory_pk", pl.col("min_rule").alias("rule_pk"))
+
+
+def _any_rule(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -> pl.DataFrame:
+    joined = pairs.join(_effective_table(compiled, multi), on="rule_pk")
+    return joined.group_by("row", "territory_pk").agg(pl.col("rule_pk").min())
+
+
 def combine(
     pairs: pl.DataFrame,
     account_pks: pl.Series,
@@ -68,19 +124,13 @@ def combine(
 
     ``account_pks[row]`` is the account pk of a row.
     """
-    effective = pl.DataFrame(
-        [(r, t) for t, rules in compiled.effective.items() for r in rules],
-        schema={"rule_pk": pl.Int64, "territory_pk": pl.Int64},
-        orient="row",
-    )
-    needed = effective.group_by("territory_pk").agg(pl.len().alias("needed"))
-    joined = (
-        pairs.join(effective, on="rule_pk")
-        .group_by("row", "territory_pk")
-        .agg(pl.len().alias("hits"), pl.col("rule_pk").min())
-    )
-    if compiled.combination == "all":
-        joined = joined.join(needed, on="territory_pk").filter(pl.col("hits") == pl.col("needed"))
+    single = sorted(t for t, rules in compiled.effective.items() if len(rules) == 1)
+    multi = sorted(t for t, rules in compiled.effective.items() if len(rules) > 1)
+    parts = [_single_rule(pairs, compiled, single)]
+    if multi:
+        many = _all_rules if compiled.combination == "all" else _any_rule
+        parts.append(many(pairs, compiled, multi).select("row", "territory_pk", "rule_pk"))
+    joined = pl.concat(parts)
     result = pl.DataFrame(
         {
             "account_pk": account_pks.cast(pl.Int64).gather(joined["row"]),

@@ -94,7 +94,8 @@ def _date(value: Any) -> date | None:
     raise TypeError(f"{value!r} is not a date")
 
 
-def _boolean(value: Any) -> bool:
+def as_boolean(value: Any) -> bool:
+    """A checkbox value: None and blank are false; strings like true/no are parsed."""
     if value is None:
         return False
     if isinstance(value, str):
@@ -144,7 +145,7 @@ def item_matches(item: CompiledItem, account: Account) -> bool:
         clat, clon, radius = item.within
         return great_circle_km(lat, lon, clat, clon) <= radius
     if item.type is FieldType.BOOLEAN:
-        return _compare(item.operator, _boolean(value), item.values)
+        return _compare(item.operator, as_boolean(value), item.values)
     if item.type is FieldType.NUMBER:
         number = _number(value)
         return number is not None and _compare(item.operator, number, item.values)
@@ -184,7 +185,7 @@ def _excluded_pairs(exclusions: pl.DataFrame | Iterable[tuple[int, int]] | None)
 def assign_account(account: Account, compiled: CompiledModel) -> list[tuple[int, int]]:
     """``(territory_pk, rule_pk)`` for every territory the rules put the account in,
     ignoring exclusions; ``rule_pk`` is the lowest-pk effective rule it satisfies."""
-    if _boolean(account.get("excluded_from_realign")):
+    if as_boolean(account.get("excluded_from_realign")):
         return []
     matched = {pk: rule_matches(r, account) for pk, r in compiled.rules.items()}
     result = []
@@ -246,6 +247,7 @@ __all__ = [
     "BLANK_CHARS",
     "RESULT_SCHEMA",
     "Account",
+    "as_boolean",
     "assign_account",
     "evaluate",
     "is_blank",
