@@ -1,0 +1,214 @@
+"""Importing opportunities, users, user-territory assignments and manual account assignments."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from territorial.errors import InputFileError, NotFound
+from territorial.services.imports import (
+    import_accounts,
+    import_assignments,
+    import_opportunities,
+    import_user_territories,
+    import_users,
+)
+from territorial.services.workspace import Workspace
+from territorial.store.schema import (
+    AccountAssignmentRow,
+    Opportunity,
+    SalesUser,
+    TerritoryModelRow,
+    TerritoryRow,
+    TerritoryTypeRow,
+    UserAssignmentRow,
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_model(ws: Workspace) -> None:
+    """Model FY27 with territories West (label 'West Coast') and East."""
+    with ws.session() as session:
+        geo = TerritoryTypeRow(developer_name="Geo", name="Geo", priority=1)
+        model = TerritoryModelRow(developer_name="FY27", name="FY 27")
+        session.add_all([geo, model])
+        session.flush()
+        for dev, label in (("West", "West Coast"), ("East", "East Coast")):
+            session.add(
+                TerritoryRow(model_pk=model.pk, developer_name=dev, name=label, type_pk=geo.pk)
+            )
+
+
+@pytest.fixture
+def seeded(ws: Workspace, tmp_path: Path) -> Workspace:
+    import_accounts(ws, write(tmp_path, "a.csv", "id,name\nA1,Acme\nA2,Globex\n"))
+    import_users(
+        ws,
+        write(tmp_path, "u.csv", "Id,Name,Email,Title\nU1,Ann,ann@example.com,AE\nU2,Bob,,SE\n"),
+    )
+    make_model(ws)
+    return ws
+
+
+def test_opportunities_reference_accounts_by_external_id(seeded: Workspace, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "o.csv",
+        "Id,AccountId,Name,Amount,CloseDate,IsClosed,IsWon,StageName,Account.Name,Territory2Id\n"
+        "O1,A1,Big deal,5000,2026-01-31T00:00:00.000+0000,TRUE,0,Closed Won,Acme,0MI\n"
+        "O2,A2,Small deal,,,,,,Globex,\n",
+    )
+    result = import_opportunities(seeded, path)
+    assert (result.inserted, result.updated) == (2, 0)
+    assert set(result.ignored_columns) == {"Account.Name", "Territory2Id"}
+    with seeded.session() as session:
+        rows = {o.id: o for o in session.scalars(select(Opportunity))}
+        o1 = rows["O1"]
+        assert (o1.close_date, o1.is_closed, o1.is_won, o1.stage) == (
+            date(2026, 1, 31),
+            True,
+            False,
+            "Closed Won",
+        )
+        assert rows["O2"].amount is None and rows["O2"].is_closed is False
+
+
+def test_unknown_account_reference_lists_rows(seeded: Workspace, tmp_path: Path) -> None:
+    path = write(tmp_path, "o.csv", "id,account_id,name\nO1,A1,x\nO2,NOPE,y\nO3,GONE,z\n")
+    with pytest.raises(InputFileError) as err:
+        import_opportunities(seeded, path)
+    text = str(err.value)
+    for fragment in (
+        "o.csv",
+        "row 3",
+        "row 4",
+        "'account_id'",
+        "'NOPE' not found",
+        "import the account first",
+    ):
+        assert fragment in text
+    with seeded.session() as session:
+        assert session.scalars(select(Opportunity)).first() is None
+
+
+def test_opportunity_requires_account_id(seeded: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="missing required column 'account_id'"):
+        import_opportunities(seeded, write(tmp_path, "o.csv", "id,name\nO1,x\n"))
+
+
+def test_users_upsert(seeded: Workspace, tmp_path: Path) -> None:
+    result = import_users(
+        seeded, write(tmp_path, "u2.csv", "id,name,capacity\nU2,Bob B,40\nU3,Cy,\n")
+    )
+    assert (result.inserted, result.updated) == (1, 1)
+    with seeded.session() as session:
+        bob = session.scalars(select(SalesUser).where(SalesUser.id == "U2")).one()
+        assert (bob.name, bob.title, bob.capacity) == ("Bob B", "SE", 40)
+
+
+def user_links(ws: Workspace) -> set[tuple[str, str, str]]:
+    with ws.session() as session:
+        rows = session.execute(
+            select(SalesUser.id, TerritoryRow.developer_name, UserAssignmentRow.role)
+            .join(SalesUser, SalesUser.pk == UserAssignmentRow.user_pk)
+            .join(TerritoryRow, TerritoryRow.pk == UserAssignmentRow.territory_pk)
+        )
+        return {(u, t, r) for u, t, r in rows}
+
+
+def test_user_territories_with_salesforce_names(seeded: Workspace, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "ut.csv",
+        "Id,UserId,Territory2Id,RoleInTerritory2\n"
+        "0R0,U1,West,Territory Owner\n0R1,ann@example.com,East Coast,AE\n",
+    )
+    result = import_user_territories(seeded, path, model="FY27")
+    assert (result.inserted, result.updated) == (2, 0)
+    assert user_links(seeded) == {("U1", "West", "Territory Owner"), ("U1", "East", "AE")}
+    again = write(tmp_path, "ut2.csv", "user,territory,role\nU1,west,Manager\nU2,East,\n")
+    result = import_user_territories(seeded, again, model="FY27")
+    assert (result.inserted, result.updated) == (1, 1)
+    assert ("U1", "West", "Manager") in user_links(seeded)
+    assert ("U2", "East", "") in user_links(seeded)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("user,territory,role\nU9,West,AE\n", ["row 2", "'user'", "'U9' not found"]),
+        ("user,territory,role\nU1,Nowhere,AE\n", ["row 2", "'Nowhere' not found in the model"]),
+        ("user,territory,role\nU1,West,AE\nU1,West,SE\n", ["appears more than once", "rows 2, 3"]),
+        ("user,role\nU1,AE\n", ["missing required column 'territory'"]),
+        ("user,territory,colour\nU1,West,red\n", ["'colour'", "unknown column"]),
+        ("user,territory\n,West\n", ["row 2", "is empty"]),
+    ],
+)
+def test_bad_user_territory_files(
+    seeded: Workspace, tmp_path: Path, text: str, fragments: list[str]
+) -> None:
+    with pytest.raises(InputFileError) as err:
+        import_user_territories(seeded, write(tmp_path, "ut.csv", text), model="FY27")
+    for fragment in ["ut.csv", *fragments]:
+        assert fragment in str(err.value)
+    assert user_links(seeded) == set()
+
+
+def test_unknown_model_is_not_found(seeded: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        import_assignments(
+            seeded, write(tmp_path, "m.csv", "account,territory\nA1,West\n"), model="FY99"
+        )
+
+
+def manual(ws: Workspace) -> set[tuple[int, int]]:
+    with ws.session() as session:
+        rows = session.execute(
+            select(AccountAssignmentRow.account_pk, AccountAssignmentRow.territory_pk).where(
+                AccountAssignmentRow.cause == "manual"
+            )
+        )
+        return {(a, t) for a, t in rows}
+
+
+def test_manual_assignments_skip_rule_rows(seeded: Workspace, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "m.csv",
+        "ObjectId,Territory2Id,AssociationCause,SobjectType\n"
+        "A1,West,Territory2Manual,Account\nA2,East,Territory2AssignmentRule,Account\n"
+        "A2,West Coast,,Account\n",
+    )
+    result = import_assignments(seeded, path, model="FY27")
+    assert (result.rows, result.inserted, result.updated, result.skipped) == (3, 2, 0, 1)
+    assert len(manual(seeded)) == 2
+    again = import_assignments(seeded, path, model="FY27")
+    assert (again.inserted, again.updated) == (0, 2)
+    assert len(manual(seeded)) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("account,territory\nA9,West\n", ["row 2", "'A9' not found"]),
+        ("account,territory\nA1,Mars\n", ["row 2", "'Mars' not found"]),
+        ("account,territory,cause\nA1,West,magic\n", ["row 2", "unknown cause 'magic'"]),
+        ("territory\nWest\n", ["missing required column 'account'"]),
+    ],
+)
+def test_bad_assignment_files(
+    seeded: Workspace, tmp_path: Path, text: str, fragments: list[str]
+) -> None:
+    with pytest.raises(InputFileError) as err:
+        import_assignments(seeded, write(tmp_path, "m.csv", text), model="FY27")
+    for fragment in ["m.csv", *fragments]:
+        assert fragment in str(err.value)
+    assert manual(seeded) == set()
