@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -81,18 +82,22 @@ def anchor_pairs(cols: Columns, plans: list[ConjunctionPlan]) -> pl.DataFrame:
             by_anchor[plan.anchor].append(plan)
     parts = []
     for anchor, group in by_anchor.items():
-        table = pl.DataFrame(
-            {
-                "key": [k for p in group for k in p.keys],
-                "cid": [p.cid for p in group for _ in p.keys],
-            },
-            schema={"key": pl.String, "cid": pl.UInt32},
-        )
-        keys = cols.lower(anchor.field)
-        if anchor.length:
-            keys = keys.str.slice(0, anchor.length)
-        left = pl.DataFrame({"key": keys}).with_row_index("row")
-        parts.append(left.join(table, on="key").select("row", "cid"))
+        names = [f"k{i}" for i in range(len(anchor.columns))]
+        data: dict[str, list[Any]] = {name: [] for name in names}
+        data["cid"] = []
+        for plan in group:
+            for key in plan.keys:
+                for name, value in zip(names, key, strict=True):
+                    data[name].append(value)
+                data["cid"].append(plan.cid)
+        schema = {**dict.fromkeys(names, pl.String), "cid": pl.UInt32}
+        table = pl.DataFrame(data, schema=schema)
+        left = {}
+        for name, (field_name, length) in zip(names, anchor.columns, strict=True):
+            keys = cols.lower(field_name)
+            left[name] = keys.str.slice(0, length) if length else keys
+        frame = pl.DataFrame(left).with_row_index("row")
+        parts.append(frame.join(table, on=names).select("row", "cid"))
     return pl.concat(parts) if parts else _empty(PAIRS)
 
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from territorial.core.engine.plan import ConjunctionPlan, plan_rules
+from territorial.core.engine.plan import Anchor, ConjunctionPlan, plan_rules
 from territorial.core.rules.compile import CompiledModel, effective_rule_pks
 from territorial.core.rules.reference import as_boolean, is_blank, item_matches
 
@@ -37,7 +37,7 @@ from territorial.core.rules.reference import as_boolean, is_blank, item_matches
 class OnlineIndex:
     """Hash tables of anchored conjunctions, the scan conjunctions, and the territories."""
 
-    anchors: dict[tuple[str, int], dict[str, list[ConjunctionPlan]]]
+    anchors: dict[Anchor, dict[tuple[str, ...], list[ConjunctionPlan]]]
     scans: list[ConjunctionPlan]
     territories_of_rule: dict[int, list[int]]
     effective: dict[int, tuple[int, ...]]
@@ -47,13 +47,13 @@ class OnlineIndex:
     def build(cls, compiled: CompiledModel) -> OnlineIndex:
         """Index the effective rules of a compiled model."""
         rules = [compiled.rules[pk] for pk in sorted(effective_rule_pks(compiled))]
-        anchors: dict[tuple[str, int], dict[str, list[ConjunctionPlan]]] = defaultdict(dict)
+        anchors: dict[Anchor, dict[tuple[str, ...], list[ConjunctionPlan]]] = defaultdict(dict)
         scans: list[ConjunctionPlan] = []
         for plan in plan_rules(rules):
             if plan.anchor is None:
                 scans.append(plan)
                 continue
-            table = anchors[(plan.anchor.field, plan.anchor.length)]
+            table = anchors[plan.anchor]
             for key in plan.keys:
                 table.setdefault(key, []).append(plan)
         territories: dict[int, list[int]] = defaultdict(list)
@@ -67,15 +67,11 @@ class OnlineIndex:
     def matching_rules(self, account: Mapping[str, Any]) -> set[int]:
         """Pks of the effective rules the account satisfies."""
         matched: set[int] = set()
-        for (name, length), table in self.anchors.items():
-            value = account.get(name)
-            if value is None:
+        for anchor, table in self.anchors.items():
+            key = _key(anchor, account)
+            if key is None:
                 continue
-            text = value if isinstance(value, str) else str(value)
-            if is_blank(text):
-                continue
-            key = text.lower()
-            for plan in table.get(key[:length] if length else key, ()):
+            for plan in table.get(key, ()):
                 if plan.rule_pk not in matched and _residuals_hold(plan, account):
                     matched.add(plan.rule_pk)
         for plan in self.scans:
@@ -98,6 +94,20 @@ class OnlineIndex:
             if self.combination == "any" or len(hits) == len(pks):
                 result.append((territory_pk, hits[0]))
         return result
+
+
+def _key(anchor: Anchor, account: Mapping[str, Any]) -> tuple[str, ...] | None:
+    parts = []
+    for name, length in anchor.columns:
+        value = account.get(name)
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else str(value)
+        if is_blank(text):
+            return None
+        lowered = text.lower()
+        parts.append(lowered[:length] if length else lowered)
+    return tuple(parts)
 
 
 def _residuals_hold(plan: ConjunctionPlan, account: Mapping[str, Any]) -> bool:

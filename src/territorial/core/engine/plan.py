@@ -16,9 +16,10 @@ The other literals of a conjunction are *residuals*, checked on the joined pairs
 ...     RuleItem(1, "BillingCountryCode", "equals", "US"),
 ...     RuleItem(2, "BillingPostalCode", "startsWith", "940,941,9510"),
 ... ), id=4), FieldCatalog.standard("account"))
->>> [(c.anchor, c.keys, len(c.residuals)) for c in plan_rules([rule])]
-[(Anchor(field='billing_postal_code', length=3), ('940', '941'), 1), \
-(Anchor(field='billing_postal_code', length=4), ('9510',), 1)]
+>>> for plan in plan_rules([rule]):
+...     print(plan.anchor.columns, plan.keys, len(plan.residuals))
+(('billing_country_code', 0), ('billing_postal_code', 3)) (('us', '940'), ('us', '941')) 0
+(('billing_country_code', 0), ('billing_postal_code', 4)) (('us', '9510'),) 0
 """
 
 from __future__ import annotations
@@ -26,20 +27,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import product
+from math import prod
 
 from territorial.core.rules.compile import CompiledItem, CompiledRule
 from territorial.core.rules.operators import Operator
 
-# Fields whose values few accounts share: the best anchors. Others rank after them.
-_LOW_CARDINALITY = ("country", "industry", "type", "record_type", "state")
-
 
 @dataclass(frozen=True)
 class Anchor:
-    """Join key: the lower-cased field (``length`` 0) or its first ``length`` characters."""
+    """Join key columns: each a lower-cased field (length 0) or its first ``length`` chars."""
 
-    field: str
-    length: int = 0
+    columns: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,13 @@ class ConjunctionPlan:
     cid: int
     rule_pk: int
     anchor: Anchor | None
-    keys: tuple[str, ...]
+    keys: tuple[tuple[str, ...], ...]
+    """One tuple of values per key combination, aligned with ``anchor.columns``."""
     residuals: tuple[tuple[CompiledItem, bool], ...]
     """(item, negated) literals still to check."""
+
+
+MAX_KEYS = 4096
 
 
 def _is_anchor(item: CompiledItem, negated: bool) -> bool:
@@ -62,26 +65,35 @@ def _is_anchor(item: CompiledItem, negated: bool) -> bool:
     )
 
 
-def _cost(item: CompiledItem) -> tuple[int, int]:
-    """Lower is a better anchor: selective fields, equality, few values."""
-    broad = any(word in item.field.lower() for word in _LOW_CARDINALITY)
-    prefix = item.operator is Operator.STARTS_WITH
-    shortest = min(len(str(v)) for v in item.values)
-    return (int(broad) * 2 + int(prefix and shortest < 3), len(item.values))
+def _choose(literals: list[tuple[CompiledItem, bool]]) -> list[CompiledItem]:
+    """Anchor items: every equals item, plus the startsWith item with the fewest values,
+    dropping the items with most values while the key product exceeds ``MAX_KEYS``."""
+    equals = [it for it, neg in literals if _is_anchor(it, neg) and it.operator is Operator.EQUALS]
+    prefixes = [
+        it for it, neg in literals if _is_anchor(it, neg) and it.operator is Operator.STARTS_WITH
+    ]
+    chosen = sorted(equals, key=lambda it: (len(it.values), it.number))
+    if prefixes:
+        chosen.append(min(prefixes, key=lambda it: (len(it.values), it.number)))
+    while len(chosen) > 1 and prod(len(set(it.values)) for it in chosen) > MAX_KEYS:
+        chosen.remove(max(chosen, key=lambda it: len(it.values)))
+    return chosen
 
 
-def _anchored(
-    rule: CompiledRule, anchor_item: CompiledItem, residuals: tuple[tuple[CompiledItem, bool], ...]
-) -> list[tuple[Anchor, tuple[str, ...], tuple[tuple[CompiledItem, bool], ...]]]:
-    values = sorted({str(v) for v in anchor_item.values})
-    if anchor_item.operator is Operator.EQUALS:
-        return [(Anchor(anchor_item.field), tuple(values), residuals)]
+def _combinations(chosen: list[CompiledItem]) -> list[tuple[Anchor, list[tuple[str, ...]]]]:
+    """Anchor and key tuples; a startsWith list with several lengths gives several anchors."""
+    prefix = [it for it in chosen if it.operator is Operator.STARTS_WITH]
+    equals = [it for it in chosen if it.operator is Operator.EQUALS]
+    eq_columns = tuple((it.field, 0) for it in equals)
+    eq_values = [sorted({str(v) for v in it.values}) for it in equals]
+    if not prefix:
+        return [(Anchor(eq_columns), list(product(*eq_values)))]
     by_length: dict[int, list[str]] = defaultdict(list)
-    for v in values:
+    for v in sorted({str(v) for v in prefix[0].values}):
         by_length[len(v)].append(v)
     return [
-        (Anchor(anchor_item.field, length), tuple(keys), residuals)
-        for length, keys in sorted(by_length.items())
+        (Anchor((*eq_columns, (prefix[0].field, n))), list(product(*eq_values, values)))
+        for n, values in sorted(by_length.items())
     ]
 
 
@@ -90,16 +102,16 @@ def plan_rule(rule: CompiledRule, first_cid: int) -> list[ConjunctionPlan]:
     plans: list[ConjunctionPlan] = []
     for conj in rule.dnf:
         literals = [(rule.item(n), neg) for n, neg in conj]
-        candidates = [lit for lit in literals if _is_anchor(*lit)]
-        if not candidates:
+        chosen = _choose(literals)
+        if not chosen:
             plans.append(
                 ConjunctionPlan(first_cid + len(plans), rule.pk, None, (), tuple(literals))
             )
             continue
-        best = min(candidates, key=lambda lit: _cost(lit[0]))
-        rest = tuple(lit for lit in literals if lit is not best)
-        for anchor, keys, residuals in _anchored(rule, best[0], rest):
-            plans.append(ConjunctionPlan(first_cid + len(plans), rule.pk, anchor, keys, residuals))
+        rest = tuple(lit for lit in literals if not (lit[0] in chosen and not lit[1]))
+        for anchor, keys in _combinations(chosen):
+            cid = first_cid + len(plans)
+            plans.append(ConjunctionPlan(cid, rule.pk, anchor, tuple(keys), rest))
     return plans
 
 
