@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from territorial.cli._common import message, render, workspace
-from territorial.services import assignments
+from territorial.services import assignments, online
 
 user_app = typer.Typer(help="Users on territories, with their roles.", no_args_is_help=True)
 account_app = typer.Typer(
@@ -125,3 +125,36 @@ def account_team(
     """
     rows = [asdict(m) for m in assignments.account_team(workspace(ctx), account, model=model)]
     render(ctx, rows, title=f"Team on {account}")
+
+
+@account_app.command("set")
+def account_set(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Account id (created when new).")],
+    values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs; Salesforce names work.")],
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Also reassign in this planning model (repeatable)."),
+    ] = None,
+) -> None:
+    """Create or change an account; it is reassigned at once in the active model.
+
+    Example: territorial account set 001A000001 BillingStateCode=NV AnnualRevenue=2500000
+    """
+    pairs: dict[str, str] = {}
+    for pair in values:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{pair!r} is not FIELD=VALUE.", param_hint="VALUES")
+        pairs[name.strip()] = value
+    saved = online.save_account(workspace(ctx), account, pairs, models=model or [])
+    verb = "Created" if saved.created else "Updated"
+    message(f"{verb} {saved.id}: {saved.added} assignment(s) added, {saved.removed} removed.")
+    render(
+        ctx,
+        [
+            {"model": m, "territories": ", ".join(t) or "(none)"}
+            for m, t in saved.territories.items()
+        ],
+        title=f"Territories of {saved.id}",
+    )

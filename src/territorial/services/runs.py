@@ -243,36 +243,25 @@ def execute_run(
         territory_pks=territory_pks,
         account_where=account_where,
     )
-    keys = ["account_pk", "territory_pk", "rule_pk"]
-    removed = existing.join(computed, on=keys, how="anti", nulls_equal=True)
-    added = computed.join(existing.select(keys), on=keys, how="anti", nulls_equal=True)
-
     run_id: int | None = None
-    if not preview:
+    if preview:
+        added, removed = difference(computed, existing)
+        n_added, n_removed = added.height, removed.height
+    else:
         stage("write")
         run = RunRow(model_pk=model_row.pk, actor=actor, started_at=began, scope=scope)
         session.add(run)
         session.flush()
         run_id = run.pk
-        _delete_by_pk(session, removed["pk"])
-        bulk.upsert(
-            session,
-            "account_assignment",
-            added.with_columns(
-                model_pk=pl.lit(model_row.pk, pl.Int64),
-                cause=pl.lit("rule"),
-                run_pk=pl.lit(run.pk, pl.Int64),
-            ).select("model_pk", "territory_pk", "account_pk", "cause", "rule_pk", "run_pk"),
-            key=["territory_pk", "account_pk", "cause"],
-            update=["rule_pk", "run_pk"],
+        n_added, n_removed = write_difference(
+            session, model_row.pk, computed, existing, run_pk=run.pk
         )
-        duration = int((time.perf_counter() - started) * 1000)
         run.finished_at = audit.now()
         run.status = "succeeded"
         run.accounts_evaluated = accounts.height
-        run.assignments_written = added.height
-        run.assignments_removed = removed.height
-        run.duration_ms = duration
+        run.assignments_written = n_added
+        run.assignments_removed = n_removed
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
         audit.record(
             session,
             actor=actor,
@@ -280,7 +269,7 @@ def execute_run(
             entity="run",
             key=str(run.pk),
             model_pk=model_row.pk,
-            after={**scope, "added": added.height, "removed": removed.height},
+            after={**scope, "added": n_added, "removed": n_removed},
         )
     return RunResult(
         model=model_row.developer_name,
@@ -288,13 +277,51 @@ def execute_run(
         scope=scope,
         accounts_evaluated=accounts.height,
         rule_assignments=computed.height,
-        added=added.height,
-        removed=removed.height,
+        added=n_added,
+        removed=n_removed,
         duration_ms=int((time.perf_counter() - started) * 1000),
         run_id=run_id,
         warnings=[str(w) for w in compiled.warnings],
         assignments=computed,
     )
+
+
+KEYS = ["account_pk", "territory_pk", "rule_pk"]
+
+
+def difference(computed: pl.DataFrame, existing: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(to add, to remove): computed rows not stored, stored rows (with ``pk``) not computed."""
+    removed = existing.join(computed, on=KEYS, how="anti", nulls_equal=True)
+    added = computed.join(existing.select(KEYS), on=KEYS, how="anti", nulls_equal=True)
+    return added, removed
+
+
+def write_difference(
+    session: Session,
+    model_pk: int,
+    computed: pl.DataFrame,
+    existing: pl.DataFrame,
+    *,
+    run_pk: int | None,
+) -> tuple[int, int]:
+    """Make the stored rule assignments in a scope equal ``computed``; (added, removed).
+
+    ``existing`` is what is stored for that scope (from ``frames.load_assignments``).
+    """
+    added, removed = difference(computed, existing)
+    _delete_by_pk(session, removed["pk"])
+    bulk.upsert(
+        session,
+        "account_assignment",
+        added.with_columns(
+            model_pk=pl.lit(model_pk, pl.Int64),
+            cause=pl.lit("rule"),
+            run_pk=pl.lit(run_pk, pl.Int64),
+        ).select("model_pk", "territory_pk", "account_pk", "cause", "rule_pk", "run_pk"),
+        key=["territory_pk", "account_pk", "cause"],
+        update=["rule_pk", "run_pk"],
+    )
+    return added.height, removed.height
 
 
 def _delete_by_pk(session: Session, pks: pl.Series) -> None:
@@ -309,8 +336,10 @@ __all__ = [
     "STAGES",
     "RunResult",
     "compile_stored",
+    "difference",
     "execute_run",
     "model_input",
     "run_rules",
     "subtree_pks",
+    "write_difference",
 ]

@@ -26,6 +26,8 @@ class Workspace:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.db = Database(self.settings.database_url)
+        self.cache: dict[object, object] = {}
+        """In-memory indexes and other derived data, keyed by their owners."""
 
     @classmethod
     def open(cls, url: str | None = None, *, actor: str | None = None) -> Workspace:
