@@ -254,7 +254,7 @@ def baseline_duckdb(accounts: pl.DataFrame, compiled: CompiledModel) -> pl.DataF
     sql = " UNION ALL ".join(
         f"SELECT row, {r.pk}::BIGINT AS rule_pk FROM accounts WHERE {_sql_rule(r)}" for r in rules
     )
-    pairs = con.execute(sql).pl()
+    pairs = con.sql(sql).pl()
     pairs = pairs.with_columns(pl.col("row").cast(pl.UInt32))
     return combine(pairs.unique(), frame["pk"], compiled, None)
 

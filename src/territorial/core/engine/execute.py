@@ -143,20 +143,31 @@ def _compare(value: pl.Expr, op: Operator, bound: pl.Expr) -> pl.Expr:
 
 def _range_failures(
     cols: Columns, pairs: pl.DataFrame, key: ResidualClass, lits: list[tuple[int, CompiledItem]]
-) -> pl.Series:
+) -> list[pl.Series]:
+    """Failing pids of a (field, operator) range class, without a join: the bound of each
+    conjunction is gathered by cid (one layer per repeat of a cid in the class)."""
     _, name, ftype, op = key
     textual = ftype.is_textual
-    bounds = pl.DataFrame(
-        {"cid": [c for c, _ in lits], "bound": [it.values[0] for _, it in lits]},
-        schema={"cid": pl.UInt32, "bound": pl.String if textual else cols.frame.schema[name]},
-    )
-    sub = pairs.join(bounds, on="cid")
+    dtype = pl.String if textual else cols.frame.schema[name]
+    n_cids = max(c for c, _ in lits) + 1
+    layers: list[dict[int, Any]] = []
+    for cid, item in lits:
+        layer = next((d for d in layers if cid not in d), None)
+        if layer is None:
+            layer = {}
+            layers.append(layer)
+        layer[cid] = item.values[0]
     column = cols.lower(name) if textual else cols.frame[name]
-    sub = sub.with_columns(
-        value=column.gather(sub["row"]), nonempty=cols.nonempty(name, ftype).gather(sub["row"])
-    )
-    ok = (pl.col("nonempty") & _compare(pl.col("value"), op, pl.col("bound"))).fill_null(False)
-    return sub.filter(~ok)["pid"]
+    value = column.gather(pairs["row"])
+    nonempty = cols.nonempty(name, ftype).gather(pairs["row"])
+    failures = []
+    for layer in layers:
+        by_cid = [layer.get(c) for c in range(n_cids)]
+        bound = pl.Series("bound", by_cid, dtype=dtype).gather(pairs["cid"])
+        checked = pl.DataFrame({"pid": pairs["pid"], "v": value, "ne": nonempty, "b": bound})
+        ok = pl.col("b").is_null() | (pl.col("ne") & _compare(pl.col("v"), op, pl.col("b")))
+        failures.append(checked.filter(~ok.fill_null(False))["pid"])
+    return failures
 
 
 def _equals_failures(
@@ -211,7 +222,7 @@ def residual_failures(
     for key, lits in classes.items():
         kind = key[0]
         if kind == "range":
-            found = [_range_failures(cols, pairs, key, [(c, it) for c, it, _ in lits])]
+            found = _range_failures(cols, pairs, key, [(c, it) for c, it, _ in lits])
         elif kind == "equals":
             found = [_equals_failures(cols, pairs, key[1], [(c, it) for c, it, _ in lits])]
         else:

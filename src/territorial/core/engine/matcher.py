@@ -79,7 +79,8 @@ def _all_rules(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -
     (country equals US on a thousand territories) costs no more than its own matches.
     """
     counts = dict(pairs.group_by("rule_pk").len().iter_rows())
-    drivers, others = [], []
+    drivers: list[tuple[int, int, int, int]] = []
+    others: list[tuple[int, int]] = []
     for t in multi:
         rules = compiled.effective[t]
         driver = min(rules, key=lambda pk: (counts.get(pk, 0), pk))
