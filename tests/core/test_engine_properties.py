@@ -32,3 +32,15 @@ def test_generated_rules_are_valid(model: ModelInput) -> None:
     report = validate_rules(model.rules, CATALOG)
     assert report.ok, report.errors
     assert all(isinstance(r, Rule) for r in model.rules)
+
+
+@settings(max_examples=200, deadline=None)
+@given(model=models(), rows=accounts())
+def test_online_index_equals_reference(model: ModelInput, rows: list[dict[str, Any]]) -> None:
+    from territorial.core.engine.index import OnlineIndex
+    from territorial.core.rules.reference import assign_account
+
+    compiled = compile_model(model, CATALOG)
+    index = OnlineIndex.build(compiled)
+    for row in rows:
+        assert index.assign(row) == assign_account(row, compiled)

@@ -149,7 +149,7 @@ def _range_failures(
     _, name, ftype, op = key
     textual = ftype.is_textual
     dtype = pl.String if textual else cols.frame.schema[name]
-    n_cids = max(c for c, _ in lits) + 1
+    n_cids = max(max(c for c, _ in lits), pairs.select(pl.col("cid").max()).item() or 0) + 1
     layers: list[dict[int, Any]] = []
     for cid, item in lits:
         layer = next((d for d in layers if cid not in d), None)
