@@ -112,11 +112,17 @@ def render(
             writer.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
         return
     table = Table(title=title, title_justify="left", header_style="bold")
+    cells = [[_cell(r.get(c)) for c in columns] for r in records]
     for c in columns:
-        table.add_column(c, overflow="fold")
-    for r in records:
-        table.add_row(*(_cell(r.get(c)) for c in columns))
+        numeric = bool(records) and all(_is_number(r.get(c)) for r in records)
+        table.add_column(c, overflow="fold", justify="right" if numeric else "left")
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _cell(value: Any) -> str:

@@ -6,7 +6,16 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from territorial.cli import assignments, demo, hierarchy, models, opportunities, rules, runs
+    from territorial.cli import (
+        assignments,
+        audit,
+        demo,
+        hierarchy,
+        models,
+        opportunities,
+        rules,
+        runs,
+    )
 
     app.add_typer(models.app, name="model")
     app.add_typer(hierarchy.types_app, name="type")
@@ -16,6 +25,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assignments.account_app, name="account")
     app.command("run")(runs.run)
     app.command("demo")(demo.demo)
+    app.command("audit")(audit.audit_log)
     app.add_typer(opportunities.app, name="opportunities")
     from territorial.cli import data  # import, export, field
 
