@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from territorial.cli._common import CliState
 from territorial.cli.app import app
+from territorial.services.workspace import Workspace
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _close_workspaces(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close the workspaces commands open (the CLI leaves that to process exit)."""
+    opened: list[Workspace] = []
+    real = CliState.workspace
+
+    def tracked(self: CliState) -> Workspace:
+        workspace = real(self)
+        opened.append(workspace)
+        return workspace
+
+    monkeypatch.setattr(CliState, "workspace", tracked)
+    yield
+    for workspace in opened:
+        workspace.close()
 
 
 def cli(db_url: str, *args: str) -> tuple[int, str, str]:
