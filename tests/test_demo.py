@@ -12,9 +12,10 @@ import pytest
 import zipcodes
 
 from territorial.core.fields import STANDARD_FIELDS, FieldCatalog, FieldType
-from territorial.core.model import Rule, RuleItem, Territory
+from territorial.core.model import Territory
 from territorial.core.rules.compile import validate_rules
 from territorial.demo import REFERENCE_DATE, DemoOrg, generate
+from territorial.demo.assign import rule_assignments
 
 OPERATORS = {
     "equals", "notEqual", "lessThan", "greaterThan", "lessOrEqual", "greaterOrEqual",
@@ -28,7 +29,7 @@ DTYPES = {
     FieldType.BOOLEAN: pl.Boolean,
 }
 API_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)")
-SIZE = 2_000
+SIZE = 3_000
 matching: Callable[[str], list[dict[str, Any]]] = zipcodes.matching
 
 
@@ -194,86 +195,95 @@ def test_negative_sizes_are_refused() -> None:
         generate(-1)
 
 
-# A tiny reference evaluator for the operators the geo rules use; the real engine lives elsewhere.
-def _item_matches(item: RuleItem, account: dict[str, object], catalog: FieldCatalog) -> bool:
-    field = catalog.resolve(item.field)
-    assert field is not None
-    value = account[field.name]
-    if value is None or value == "":
-        return False
-    if field.type is FieldType.NUMBER:
-        limit = float(item.value)
-        checks: dict[str, Callable[[float], bool]] = {
-            "lessThan": lambda v: v < limit,
-            "greaterOrEqual": lambda v: v >= limit,
-        }
-        assert isinstance(value, float)
-        return checks[item.operator](value)
-    text, values = str(value).lower(), [v.strip().lower() for v in item.value.split(",")]
-    if item.operator == "equals":
-        return text in values
-    if item.operator == "notEqual":
-        return text not in values
-    assert item.operator == "startsWith", item
-    return any(text.startswith(v) for v in values)
+# --- where the product engine puts the accounts ---------------------------------------------
 
 
-def _rule_matches(rule: Rule, account: dict[str, object], catalog: FieldCatalog) -> bool:
-    results = {i.number: _item_matches(i, account, catalog) for i in rule.items}
-    if not rule.boolean_filter:
-        return all(results.values())
-    expression = re.sub(r"\d+", lambda m: str(results[int(m.group())]), rule.boolean_filter)
-    return bool(eval(expression.replace("AND", "and").replace("OR", "or").replace("NOT", "not")))
+@pytest.fixture(scope="module")
+def assigned(org: DemoOrg) -> pl.DataFrame:
+    """The model's rule assignments by the product engine, with each territory's type."""
+    types = {t.developer_name: t.type for t in org.model.territories}
+    found = rule_assignments(org.accounts, org.model, custom_fields=org.custom_fields)
+    return found.with_columns(type=pl.col("territory").replace_strict(types))
 
 
-def _effective_rules(org: DemoOrg, territory: Territory) -> list[Rule]:
-    by_name = {t.developer_name: t for t in org.model.territories}
-    rules = {r.developer_name: r for r in org.model.rules}
-    own = [a.rule for a in org.model.associations if a.territory == territory.developer_name]
-    inherited, parent = [], territory.parent
-    while parent is not None:
-        inherited += [
-            a.rule for a in org.model.associations if a.territory == parent and a.inherited
-        ]
-        parent = by_name[parent].parent
-    return [rules[name] for name in own + inherited]
+def _leaves(org: DemoOrg) -> set[str]:
+    parents = {t.parent for t in org.model.territories}
+    return {t.developer_name for t in org.model.territories} - parents
 
 
 def _geo_leaves(org: DemoOrg) -> list[Territory]:
     return [t for t in org.model.territories if t.type == "Geo"]
 
 
+def _attached(org: DemoOrg, territory: str) -> list[str]:
+    return [a.rule for a in org.model.associations if a.territory == territory]
+
+
+def test_the_model_has_no_inherited_associations(org: DemoOrg) -> None:
+    assert not [a for a in org.model.associations if a.inherited]
+
+
+def test_every_association_targets_a_leaf_and_every_rule_is_attached(org: DemoOrg) -> None:
+    leaves = _leaves(org)
+    assert {a.territory for a in org.model.associations} <= leaves
+    assert {a.rule for a in org.model.associations} == {r.developer_name for r in org.model.rules}
+    ruled = {t.developer_name for t in org.model.territories if t.type in ("Geo", "Overlay")}
+    assert {a.territory for a in org.model.associations} == ruled & leaves
+
+
+def test_shared_rules_are_attached_to_many_leaves(org: DemoOrg) -> None:
+    parents = {t.developer_name: t.parent for t in org.model.territories}
+    for leaf in _geo_leaves(org):
+        segment = str(leaf.parent)
+        if parents[segment] in ("NA_West", "NA_Central", "NA_East"):
+            revenue = segment.rsplit("_", 1)[1]  # Enterprise or Commercial
+            expected = ["US_Accounts", f"{revenue}_Revenue", f"{leaf.developer_name}_Rule"]
+            assert _attached(org, leaf.developer_name) == expected
+    uses = pl.Series([a.rule for a in org.model.associations]).value_counts()
+    assert dict(uses.filter(pl.col("count") > 1).iter_rows()) == {
+        "US_Accounts": 25,  # and US Public Sector
+        "Commercial_Revenue": 18,
+        "Enterprise_Revenue": 6,
+        "Canada_Accounts": 2,
+        "Financial_Industries": 2,
+    }
+
+
 def test_geo_leaves_are_the_leaves_of_the_regions(org: DemoOrg) -> None:
-    parents = {t.parent for t in org.model.territories}
     geo = {t.developer_name for t in _geo_leaves(org)}
-    assert geo and not geo & parents
-    assert all(_effective_rules(org, t) for t in _geo_leaves(org))
+    assert geo and geo <= _leaves(org)
+    assert all(_attached(org, name) for name in geo)
 
 
-def test_nearly_every_account_lands_in_exactly_one_geo_leaf(org: DemoOrg) -> None:
-    catalog = FieldCatalog.standard("account", org.custom_fields)
-    leaves = [(t.developer_name, _effective_rules(org, t)) for t in _geo_leaves(org)]
-    counts = []
-    for account in org.accounts.iter_rows(named=True):
-        matched = [
-            n for n, rules in leaves if all(_rule_matches(r, account, catalog) for r in rules)
-        ]
-        counts.append(len(matched))
-    share_one = counts.count(1) / len(counts)
-    assert share_one >= 0.97
-    assert max(counts) == 1
+def test_no_territory_above_the_leaves_gets_rule_assignments(
+    org: DemoOrg, assigned: pl.DataFrame
+) -> None:
+    above = set(assigned["territory"]) - _leaves(org)
+    assert not above, f"regions, areas or segments with rule assignments: {sorted(above)}"
 
 
-def test_overlays_catch_some_accounts(org: DemoOrg) -> None:
-    catalog = FieldCatalog.standard("account", org.custom_fields)
-    overlays = [t for t in org.model.territories if t.type == "Overlay" and t.parent]
-    for territory in overlays:
-        rules = _effective_rules(org, territory)
-        hits = sum(
-            all(_rule_matches(r, a, catalog) for r in rules)
-            for a in org.accounts.iter_rows(named=True)
-        )
-        assert 0 < hits < SIZE * 0.2, territory.developer_name
+def test_nearly_every_account_lands_in_exactly_one_geo_leaf(assigned: pl.DataFrame) -> None:
+    per_account = assigned.filter(pl.col("type") == "Geo").group_by("row").len()
+    assert per_account["len"].max() == 1
+    assert per_account.height / SIZE >= 0.97
+
+
+def test_overlays_catch_some_accounts_and_none_twice(org: DemoOrg, assigned: pl.DataFrame) -> None:
+    overlay = assigned.filter(pl.col("type") == "Overlay")
+    assert overlay.group_by("row").len()["len"].max() == 1
+    counts = dict(overlay.group_by("territory").len().iter_rows())
+    for territory in (t for t in org.model.territories if t.type == "Overlay" and t.parent):
+        assert 0 < counts.get(territory.developer_name, 0) < SIZE * 0.2, territory
+
+
+def test_accounts_are_owned_by_their_geo_leaf(org: DemoOrg, assigned: pl.DataFrame) -> None:
+    owners = {
+        u.territory: u.user for u in org.model.user_assignments if u.role == "Territory Owner"
+    }
+    geo = assigned.filter(pl.col("type") == "Geo", pl.col("territory").is_in(list(owners)))
+    expected = geo["territory"].replace_strict(owners)
+    actual = org.accounts["owner_id"].gather(geo["row"])
+    assert (expected == actual).sum() > 0.9 * geo.height
 
 
 def test_named_accounts_are_big_and_owned_by_the_named_rep(org: DemoOrg) -> None:
@@ -302,3 +312,17 @@ def test_output_is_pinned_for_a_fixed_seed() -> None:
         "Los Angeles",
         "90014",
     )
+
+
+def test_rule_assignments_are_pinned_for_a_fixed_seed(org: DemoOrg, assigned: pl.DataFrame) -> None:
+    counts = dict(assigned.group_by("territory").len().iter_rows())
+    pinned = ("CA_Bay_Area", "West_Ent_Pacific", "Canada_East", "UK_London", "Japan_East")
+    assert {name: counts[name] for name in pinned} == {
+        "CA_Bay_Area": 21,
+        "West_Ent_Pacific": 7,
+        "Canada_East": 95,
+        "UK_London": 83,
+        "Japan_East": 37,
+    }
+    assert (counts["Financial_Services_NA"], counts["Healthcare_Life_Sciences"]) == (320, 120)
+    assert assigned.height == 3669

@@ -21,7 +21,7 @@ import polars as pl
 from territorial.core.fields import Field
 from territorial.core.model import ModelSpec
 from territorial.demo import model as starter
-from territorial.demo.match import leaf_index
+from territorial.demo.assign import first_territory
 from territorial.demo.org import REFERENCE_DATE, accounts_frame, opportunities_frame
 from territorial.demo.users import (
     AE,
@@ -102,7 +102,7 @@ def _assign_owners(
     leaves = [n.name for n in nodes if n.type == "Geo"]
     owners = owners_by_territory(users, staff, OWNER)
     leaf_owner = pl.Series(_leaf_owners(nodes, owners, owners_by_territory(users, staff, MANAGER)))
-    leaf = leaf_index(accounts, leaves, spec.territories, spec.rules, spec.associations)
+    leaf = first_territory(accounts, spec, leaves)
     reps = users.filter(pl.col("title") == AE)["id"]
     random_rep = reps[pl.Series(rng.integers(0, len(reps), accounts.height))]
     stale = pl.Series(rng.random(accounts.height) < 0.04) | leaf.is_null()

@@ -2,19 +2,24 @@
 
 ::
 
-    NA  (Region; rule NA_Countries inherited)
-      NA_West / NA_Central / NA_East  (Area; rule US_Accounts inherited)
-        *_Enterprise  (Segment; AnnualRevenue >= 500M, inherited) -> Geo leaves by state
-        *_Commercial  (Segment; AnnualRevenue < 500M, inherited)  -> Geo leaves by state,
-                                                                     big states by ZIP prefix
-      Canada  (Area; rule Canada_Accounts inherited) -> Geo leaves by province
+    NA  (Region)
+      NA_West / NA_Central / NA_East  (Area)
+        *_Enterprise  (Segment) -> Geo leaves by state
+        *_Commercial  (Segment) -> Geo leaves by state, big states by ZIP prefix
+      Canada  (Area) -> Geo leaves by province
     EMEA (Region) -> UK_I, DACH, France_Benelux, Nordics -> Geo leaves by country,
                      city or postal prefix
     APAC (Region) -> ANZ, Japan, Rest_of_APAC -> Geo leaves
     Industry_Overlay (Overlay) -> specialist territories by industry
     Strategic_Accounts (Named) -> named accounts per region, assigned by hand
 
-Leaf rules are short because the country and segment rules are inherited from ancestors.
+Rules sit on the leaves only (Geo and Overlay leaves), never inherited: an inherited rule
+also applies to the territory it is attached to, so a country rule inherited from an area
+would put every account of the country into the area itself. Instead, as real orgs do, a
+few shared rules are attached to many leaves: a US enterprise leaf has ``US_Accounts``,
+``Enterprise_Revenue`` and its own state rule, and with the model's default ``all``
+combination gets exactly the accounts satisfying the three. Regions, areas and segments
+get no rule assignments; they roll up their leaves.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ TYPES = (
 
 @dataclass(frozen=True)
 class Node:
-    """One territory of the demo model with its own rule (if any) and coverage plan."""
+    """One territory of the demo model with its rules (leaves only) and coverage plan."""
 
     name: str
     label: str
@@ -49,34 +54,9 @@ class Node:
     parent: str | None
     items: tuple[Item, ...] = ()
     boolean_filter: str | None = None
-    rule: str | None = None  # a shared rule instead of own items
-    inherited: bool = False
+    shared: tuple[str, ...] = ()  # shared rules attached besides its own items
     hub: tuple[float, float] = (0.0, 0.0)  # where its people live
     owner: str | None = ""  # leaf: rep key ("" = its own rep, None = vacant)
-
-
-def _shared_rules() -> tuple[Rule, ...]:
-    def rule(name: str, label: str, *items: Item) -> Rule:
-        numbered = tuple(RuleItem(i, f, op, v) for i, (f, op, v) in enumerate(items, 1))
-        return Rule(name, numbered, name=label)
-
-    country = "Account.BillingCountryCode"
-    revenue = "Account.AnnualRevenue"
-    return (
-        rule("NA_Countries", "North America", (country, "equals", "US, CA")),
-        rule("US_Accounts", "United States", (country, "equals", "US")),
-        rule("Canada_Accounts", "Canada", (country, "equals", "CA")),
-        rule(
-            "EMEA_Countries",
-            "EMEA countries",
-            (country, "equals", "GB,IE,DE,AT,CH,FR,BE,NL,LU,SE,NO,DK,FI,IS"),
-        ),
-        rule("APAC_Countries", "APAC countries", (country, "equals", "AU,NZ,JP,SG,IN,HK,KR,MY")),
-        rule(
-            "Enterprise_Segment", "Enterprise", (revenue, "greaterOrEqual", f"{ENTERPRISE_REVENUE}")
-        ),
-        rule("Commercial_Segment", "Commercial", (revenue, "lessThan", f"{ENTERPRISE_REVENUE}")),
-    )
 
 
 STATE = "Account.BillingStateCode"
@@ -84,6 +64,34 @@ POSTAL = "Account.BillingPostalCode"
 COUNTRY = "Account.BillingCountryCode"
 CITY = "Account.BillingCity"
 INDUSTRY = "Account.Industry"
+REVENUE = "Account.AnnualRevenue"
+
+US_ENTERPRISE = ("US_Accounts", "Enterprise_Revenue")
+US_COMMERCIAL = ("US_Accounts", "Commercial_Revenue")
+CANADA = ("Canada_Accounts",)
+FINANCIAL = ("Financial_Industries",)
+
+
+def _shared_rules() -> tuple[Rule, ...]:
+    """Rules attached to many leaves (each leaf also has its own rule)."""
+
+    def rule(name: str, label: str, *items: Item) -> Rule:
+        numbered = tuple(RuleItem(i, f, op, v) for i, (f, op, v) in enumerate(items, 1))
+        return Rule(name, numbered, name=label)
+
+    return (
+        rule("US_Accounts", "United States", (COUNTRY, "equals", "US")),
+        rule("Canada_Accounts", "Canada", (COUNTRY, "equals", "CA")),
+        rule(
+            "Enterprise_Revenue", "Enterprise", (REVENUE, "greaterOrEqual", f"{ENTERPRISE_REVENUE}")
+        ),
+        rule("Commercial_Revenue", "Commercial", (REVENUE, "lessThan", f"{ENTERPRISE_REVENUE}")),
+        rule(
+            "Financial_Industries",
+            "Financial industries",
+            (INDUSTRY, "equals", "Banking, Financial Services, Insurance"),
+        ),
+    )
 
 
 def _states(codes: str) -> tuple[Item, ...]:
@@ -98,10 +106,9 @@ def _country(codes: str, *more: Item) -> tuple[Item, ...]:
     return ((COUNTRY, "equals", codes), *more)
 
 
-def _group(
-    name: str, label: str, kind: str, parent: str | None, rule: str | None, hub: tuple[float, float]
-) -> Node:
-    return Node(name, label, kind, parent, rule=rule, inherited=rule is not None, hub=hub)
+def _group(name: str, label: str, kind: str, parent: str | None, hub: tuple[float, float]) -> Node:
+    """A region, area or segment: no rules of its own, it rolls up its leaves."""
+    return Node(name, label, kind, parent, hub=hub)
 
 
 def _leaf(
@@ -111,77 +118,97 @@ def _leaf(
     items: tuple[Item, ...],
     hub: tuple[float, float],
     owner: str | None = "",
+    shared: tuple[str, ...] = (),
 ) -> Node:
-    return Node(name, label, "Geo", parent, items, hub=hub, owner=owner)
+    return Node(name, label, "Geo", parent, items, hub=hub, owner=owner, shared=shared)
+
+
+def _us_leaf(
+    name: str,
+    label: str,
+    segment: str,
+    items: tuple[Item, ...],
+    hub: tuple[float, float],
+    owner: str | None = "",
+) -> Node:
+    """A US geo leaf: ``US_Accounts``, its segment's revenue rule and its own rule."""
+    shared = US_ENTERPRISE if segment.endswith("_Enterprise") else US_COMMERCIAL
+    return _leaf(name, label, segment, items, hub, owner, shared)
 
 
 def _north_america() -> Iterator[Node]:
-    yield _group("NA", "North America", "Region", None, "NA_Countries", (40.71, -74.01))
+    yield _group("NA", "North America", "Region", None, (40.71, -74.01))
     yield from _na_west()
     yield from _na_central()
     yield from _na_east()
-    yield _group("Canada", "Canada", "Area", "NA", "Canada_Accounts", (43.65, -79.38))
+    yield _group("Canada", "Canada", "Area", "NA", (43.65, -79.38))
     yield _leaf(
-        "Canada_East", "Canada East", "Canada", _states("ON,QC,NS,NB,NL,PE"), (43.65, -79.38)
+        "Canada_East",
+        "Canada East",
+        "Canada",
+        _states("ON,QC,NS,NB,NL,PE"),
+        (43.65, -79.38),
+        shared=CANADA,
     )
     yield _leaf(
-        "Canada_West", "Canada West", "Canada", _states("BC,AB,SK,MB,YT,NT,NU"), (49.28, -123.12)
+        "Canada_West",
+        "Canada West",
+        "Canada",
+        _states("BC,AB,SK,MB,YT,NT,NU"),
+        (49.28, -123.12),
+        shared=CANADA,
     )
 
 
 def _segments(area: str, label: str, hub: tuple[float, float]) -> Iterator[Node]:
-    yield _group(area, label, "Area", "NA", "US_Accounts", hub)
-    yield _group(
-        f"{area}_Enterprise", f"{label} Enterprise", "Segment", area, "Enterprise_Segment", hub
-    )
-    yield _group(
-        f"{area}_Commercial", f"{label} Commercial", "Segment", area, "Commercial_Segment", hub
-    )
+    yield _group(area, label, "Area", "NA", hub)
+    yield _group(f"{area}_Enterprise", f"{label} Enterprise", "Segment", area, hub)
+    yield _group(f"{area}_Commercial", f"{label} Commercial", "Segment", area, hub)
 
 
 def _na_west() -> Iterator[Node]:
     yield from _segments("NA_West", "NA West", (37.77, -122.42))
     ent, com = "NA_West_Enterprise", "NA_West_Commercial"
-    yield _leaf(
+    yield _us_leaf(
         "West_Ent_Pacific",
         "West Enterprise Pacific",
         ent,
         _states("CA,OR,WA,AK,HI"),
         (37.44, -122.14),
     )
-    yield _leaf(
+    yield _us_leaf(
         "West_Ent_Mountain",
         "West Enterprise Mountain",
         ent,
         _states("NV,AZ,UT,CO,NM,ID,MT,WY"),
         (39.74, -104.99),
     )
-    yield _leaf(
+    yield _us_leaf(
         "CA_South", "Southern California", com, _state_prefix("CA", "90,91,92"), (34.05, -118.24)
     )
-    yield _leaf("CA_Bay_Area", "Bay Area", com, _state_prefix("CA", "94"), (37.77, -122.42))
-    yield _leaf(
+    yield _us_leaf("CA_Bay_Area", "Bay Area", com, _state_prefix("CA", "94"), (37.77, -122.42))
+    yield _us_leaf(
         "CA_Central_North",
         "Central & Northern California",
         com,
         _state_prefix("CA", "93, 95, 96"),
         (38.58, -121.49),
     )
-    yield _leaf(
+    yield _us_leaf(
         "Pacific_Northwest", "Pacific Northwest", com, _states("WA,OR,AK,HI,ID"), (47.61, -122.33)
     )
-    yield _leaf("Southwest", "Southwest", com, _states("AZ,NV,NM,UT"), (33.45, -112.07))
-    yield _leaf("Rockies", "Rockies", com, _states("CO,MT,WY"), (39.74, -104.99), owner=None)
+    yield _us_leaf("Southwest", "Southwest", com, _states("AZ,NV,NM,UT"), (33.45, -112.07))
+    yield _us_leaf("Rockies", "Rockies", com, _states("CO,MT,WY"), (39.74, -104.99), owner=None)
 
 
 def _na_central() -> Iterator[Node]:
     yield from _segments("NA_Central", "NA Central", (41.88, -87.63))
     ent, com = "NA_Central_Enterprise", "NA_Central_Commercial"
     south, north = "TX,OK,AR,LA,KS,MO", "MN,IA,WI,NE,SD,ND,IL,IN,MI,OH"
-    yield _leaf(
+    yield _us_leaf(
         "Central_Ent_South", "Central Enterprise South", ent, _states(south), (32.78, -96.80)
     )
-    yield _leaf(
+    yield _us_leaf(
         "Central_Ent_North",
         "Central Enterprise North",
         ent,
@@ -189,33 +216,35 @@ def _na_central() -> Iterator[Node]:
         (41.88, -87.63),
         owner="Central_Ent_South",
     )
-    yield _leaf(
+    yield _us_leaf(
         "Texas_North_West",
         "Texas North & West",
         com,
         _state_prefix("TX", "75,76,79,88"),
         (32.78, -96.80),
     )
-    yield _leaf("Texas_South", "Texas South", com, _state_prefix("TX", "77,78"), (29.76, -95.37))
-    yield _leaf("South_Central", "South Central", com, _states("OK,AR,LA,KS,MO"), (39.10, -94.58))
-    yield _leaf(
+    yield _us_leaf("Texas_South", "Texas South", com, _state_prefix("TX", "77,78"), (29.76, -95.37))
+    yield _us_leaf(
+        "South_Central", "South Central", com, _states("OK,AR,LA,KS,MO"), (39.10, -94.58)
+    )
+    yield _us_leaf(
         "Upper_Midwest", "Upper Midwest", com, _states("MN,IA,WI,NE,SD,ND"), (44.98, -93.27)
     )
-    yield _leaf("Great_Lakes", "Great Lakes", com, _states("IL,IN,MI,OH"), (41.88, -87.63))
+    yield _us_leaf("Great_Lakes", "Great Lakes", com, _states("IL,IN,MI,OH"), (41.88, -87.63))
 
 
 def _na_east() -> Iterator[Node]:
     yield from _segments("NA_East", "NA East", (40.71, -74.01))
     ent, com = "NA_East_Enterprise", "NA_East_Commercial"
     northeast, southeast = "NY,NJ,PA,MA,CT,RI,NH,VT,ME", "DE,MD,DC,VA,WV,NC,SC,GA,FL,TN,AL,MS,KY"
-    yield _leaf(
+    yield _us_leaf(
         "East_Ent_Northeast", "East Enterprise Northeast", ent, _states(northeast), (40.71, -74.01)
     )
-    yield _leaf(
+    yield _us_leaf(
         "East_Ent_Southeast", "East Enterprise Southeast", ent, _states(southeast), (33.75, -84.39)
     )
-    yield _leaf("NY_Metro", "New York Metro", com, _state_prefix("NY", "10,11"), (40.71, -74.01))
-    yield _leaf(
+    yield _us_leaf("NY_Metro", "New York Metro", com, _state_prefix("NY", "10,11"), (40.71, -74.01))
+    yield _us_leaf(
         "NY_Upstate",
         "Upstate New York",
         com,
@@ -223,16 +252,16 @@ def _na_east() -> Iterator[Node]:
         (42.65, -73.76),
         owner="New_England",
     )
-    yield _leaf("New_England", "New England", com, _states("MA,CT,RI,NH,VT,ME"), (42.36, -71.06))
-    yield _leaf("NJ_PA", "New Jersey & Pennsylvania", com, _states("NJ,PA"), (39.95, -75.17))
-    yield _leaf("Mid_Atlantic", "Mid-Atlantic", com, _states("DE,MD,DC,VA,WV"), (38.91, -77.04))
-    yield _leaf("Southeast", "Southeast", com, _states("NC,SC,GA,TN,AL,MS,KY"), (33.75, -84.39))
-    yield _leaf("Florida", "Florida", com, _states("FL"), (25.76, -80.19))
+    yield _us_leaf("New_England", "New England", com, _states("MA,CT,RI,NH,VT,ME"), (42.36, -71.06))
+    yield _us_leaf("NJ_PA", "New Jersey & Pennsylvania", com, _states("NJ,PA"), (39.95, -75.17))
+    yield _us_leaf("Mid_Atlantic", "Mid-Atlantic", com, _states("DE,MD,DC,VA,WV"), (38.91, -77.04))
+    yield _us_leaf("Southeast", "Southeast", com, _states("NC,SC,GA,TN,AL,MS,KY"), (33.75, -84.39))
+    yield _us_leaf("Florida", "Florida", com, _states("FL"), (25.76, -80.19))
 
 
 def _emea() -> Iterator[Node]:
-    yield _group("EMEA", "EMEA", "Region", None, "EMEA_Countries", (51.51, -0.13))
-    yield _group("UK_I", "UK & Ireland", "Area", "EMEA", None, (51.51, -0.13))
+    yield _group("EMEA", "EMEA", "Region", None, (51.51, -0.13))
+    yield _group("UK_I", "UK & Ireland", "Area", "EMEA", (51.51, -0.13))
     yield _leaf(
         "UK_London", "London", "UK_I", _country("GB", (CITY, "equals", "London")), (51.51, -0.13)
     )
@@ -244,7 +273,7 @@ def _emea() -> Iterator[Node]:
         (53.48, -2.24),
     )
     yield _leaf("Ireland", "Ireland", "UK_I", _country("IE"), (53.35, -6.26), owner="UK_Regional")
-    yield _group("DACH", "DACH", "Area", "EMEA", None, (48.14, 11.58))
+    yield _group("DACH", "DACH", "Area", "EMEA", (48.14, 11.58))
     yield _leaf(
         "Germany_North",
         "Germany North",
@@ -262,10 +291,10 @@ def _emea() -> Iterator[Node]:
     yield _leaf(
         "Austria_Switzerland", "Austria & Switzerland", "DACH", _country("AT,CH"), (47.38, 8.54)
     )
-    yield _group("France_Benelux", "France & Benelux", "Area", "EMEA", None, (48.86, 2.35))
+    yield _group("France_Benelux", "France & Benelux", "Area", "EMEA", (48.86, 2.35))
     yield _leaf("France", "France", "France_Benelux", _country("FR"), (48.86, 2.35))
     yield _leaf("Benelux", "Benelux", "France_Benelux", _country("NL,BE,LU"), (52.37, 4.90))
-    yield _group("Nordics", "Nordics", "Area", "EMEA", None, (59.33, 18.07))
+    yield _group("Nordics", "Nordics", "Area", "EMEA", (59.33, 18.07))
     yield _leaf("Nordics_West", "Nordics West", "Nordics", _country("NO,DK,IS"), (59.91, 10.75))
     yield _leaf(
         "Nordics_East",
@@ -278,8 +307,8 @@ def _emea() -> Iterator[Node]:
 
 
 def _apac() -> Iterator[Node]:
-    yield _group("APAC", "APAC", "Region", None, "APAC_Countries", (1.29, 103.85))
-    yield _group("ANZ", "Australia & New Zealand", "Area", "APAC", None, (-33.87, 151.21))
+    yield _group("APAC", "APAC", "Region", None, (1.29, 103.85))
+    yield _group("ANZ", "Australia & New Zealand", "Area", "APAC", (-33.87, 151.21))
     yield _leaf(
         "Australia_East",
         "Australia East",
@@ -302,7 +331,7 @@ def _apac() -> Iterator[Node]:
         (-36.85, 174.76),
         owner="Australia_West",
     )
-    yield _group("Japan", "Japan", "Area", "APAC", None, (35.68, 139.65))
+    yield _group("Japan", "Japan", "Area", "APAC", (35.68, 139.65))
     yield _leaf(
         "Japan_East",
         "Japan East",
@@ -318,7 +347,7 @@ def _apac() -> Iterator[Node]:
         (34.69, 135.50),
         owner=None,
     )
-    yield _group("Rest_of_APAC", "Rest of APAC", "Area", "APAC", None, (1.29, 103.85))
+    yield _group("Rest_of_APAC", "Rest of APAC", "Area", "APAC", (1.29, 103.85))
     yield _leaf(
         "South_East_Asia", "South East Asia", "Rest_of_APAC", _country("SG,MY"), (1.29, 103.85)
     )
@@ -335,7 +364,6 @@ def _apac() -> Iterator[Node]:
 
 def _overlays() -> Iterator[Node]:
     yield Node("Industry_Overlay", "Industry Overlay", "Overlay", None, hub=(40.71, -74.01))
-    financial = (INDUSTRY, "equals", "Banking, Financial Services, Insurance")
     yield Node(
         "Healthcare_Life_Sciences",
         "Healthcare & Life Sciences",
@@ -343,7 +371,7 @@ def _overlays() -> Iterator[Node]:
         "Industry_Overlay",
         (
             (INDUSTRY, "equals", "Healthcare,Biotechnology"),
-            ("Account.AnnualRevenue", "greaterOrEqual", "50000000"),
+            (REVENUE, "greaterOrEqual", "50000000"),
             ("Account.NumberOfEmployees", "greaterOrEqual", "1000"),
         ),
         boolean_filter="1 AND (2 OR 3)",
@@ -354,7 +382,8 @@ def _overlays() -> Iterator[Node]:
         "Financial Services North America",
         "Overlay",
         "Industry_Overlay",
-        (financial, (COUNTRY, "equals", "US,CA")),
+        ((COUNTRY, "equals", "US,CA"),),
+        shared=FINANCIAL,
         hub=(40.71, -74.01),
     )
     yield Node(
@@ -362,7 +391,8 @@ def _overlays() -> Iterator[Node]:
         "Financial Services International",
         "Overlay",
         "Industry_Overlay",
-        (financial, (COUNTRY, "notEqual", "US,CA,MX,BR")),
+        ((COUNTRY, "notEqual", "US,CA,MX,BR"),),
+        shared=FINANCIAL,
         hub=(51.51, -0.13),
     )
     yield Node(
@@ -370,7 +400,8 @@ def _overlays() -> Iterator[Node]:
         "US Public Sector",
         "Overlay",
         "Industry_Overlay",
-        ((INDUSTRY, "equals", "Government,Education"), (COUNTRY, "equals", "US")),
+        ((INDUSTRY, "equals", "Government,Education"),),
+        shared=("US_Accounts",),
         hub=(38.91, -77.04),
     )
 
@@ -393,17 +424,19 @@ def nodes() -> tuple[Node, ...]:
 
 
 def rules_and_associations(all_nodes: tuple[Node, ...]) -> tuple[list[Rule], list[RuleAssociation]]:
-    """The model's rules (shared ones plus one per territory with own items) and attachments."""
+    """The model's rules (shared ones plus one per leaf with own items) and attachments.
+
+    Every association is on a leaf and none is inherited (see the module's docstring).
+    """
     rules = list(_shared_rules())
-    associations = []
+    associations: list[RuleAssociation] = []
     for node in all_nodes:
+        associations.extend(RuleAssociation(name, node.name) for name in node.shared)
         if node.items:
             numbered = tuple(RuleItem(i, f, op, v) for i, (f, op, v) in enumerate(node.items, 1))
             name = f"{node.name}_Rule"
             rules.append(Rule(name, numbered, node.boolean_filter, name=f"{node.label} rule"))
-            associations.append(RuleAssociation(name, node.name, inherited=False))
-        if node.rule:
-            associations.append(RuleAssociation(node.rule, node.name, inherited=node.inherited))
+            associations.append(RuleAssociation(name, node.name))
     return rules, associations
 
 
