@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from territorial.cli._common import CliState
 from territorial.cli.app import app
-from territorial.services.workspace import Workspace
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _close_workspaces(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Close the workspaces commands open (the CLI leaves that to process exit)."""
-    opened: list[Workspace] = []
-    real = CliState.workspace
-
-    def tracked(self: CliState) -> Workspace:
-        workspace = real(self)
-        opened.append(workspace)
-        return workspace
-
-    monkeypatch.setattr(CliState, "workspace", tracked)
-    yield
-    for workspace in opened:
-        workspace.close()
-
-
 def cli(db_url: str, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--database", db_url, *args])
-    status = " ".join(result.stderr.split())  # Rich wraps status lines at 80 columns
+    status = " ".join(result.stderr.split())
     return result.exit_code, result.stdout, status
 
 

@@ -51,6 +51,11 @@ class CliState:
             self._workspace = Workspace(Settings.from_env(database_url=self.database))
         return self._workspace
 
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
+
 
 def fail(text: str) -> typer.Exit:
     """Report a user mistake on one line of stderr; raise the result to exit with status 1."""
@@ -76,8 +81,12 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def workspace(ctx: typer.Context) -> Workspace:
-    """The workspace named by the global --database option (or the environment)."""
-    return state(ctx).workspace()
+    """The workspace named by the global --database option (or the environment); it is
+    closed when the command ends."""
+    cli_state = state(ctx)
+    if cli_state._workspace is None:
+        ctx.find_root().call_on_close(cli_state.close)
+    return cli_state.workspace()
 
 
 def _plain(value: Any) -> Any:
@@ -137,7 +146,7 @@ def _cell(value: Any) -> str:
 
 def message(text: str) -> None:
     """A status line for people (stderr, so --format csv/json output stays clean)."""
-    err_console.print(text, highlight=False)
+    err_console.print(text, highlight=False, soft_wrap=True)
 
 
 @contextmanager
