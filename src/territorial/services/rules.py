@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from territorial.core.model import Rule, RuleItem
@@ -24,6 +24,7 @@ from territorial.services import audit, fields, lookup
 from territorial.services.models import require_editable
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
+    AccountAssignmentRow,
     RuleAssociationRow,
     RuleItemRow,
     RuleRow,
@@ -291,6 +292,11 @@ def remove_rule(ws: Workspace, model: str, rule: str) -> None:
             key=row.developer_name,
             model_pk=model_row.pk,
             before=_snapshot(_info(session, row)),
+        )
+        session.execute(
+            update(AccountAssignmentRow)
+            .where(AccountAssignmentRow.rule_pk == row.pk)
+            .values(rule_pk=None)
         )
         session.delete(row)
 

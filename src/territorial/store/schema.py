@@ -265,16 +265,17 @@ class AccountAssignmentRow(Base):
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_pk: Mapped[int] = mapped_column(
-        ForeignKey("territory_model.pk", ondelete="CASCADE")
-    )
+    # Runs write millions of these rows, and PostgreSQL checks each foreign key row by row,
+    # so only the two keys that must cascade are foreign keys. ``model_pk`` repeats the
+    # territory's model for fast filtering; ``rule_pk`` is cleared by the service that
+    # removes a rule; runs are deleted only with their model, whose territories take these
+    # rows along.
+    model_pk: Mapped[int] = mapped_column(Integer)
     territory_pk: Mapped[int] = mapped_column(ForeignKey("territory.pk", ondelete="CASCADE"))
     account_pk: Mapped[int] = mapped_column(ForeignKey("account.pk", ondelete="CASCADE"))
     cause: Mapped[str] = mapped_column(String(10))  # rule | manual
-    rule_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("assignment_rule.pk", ondelete="SET NULL")
-    )
-    run_pk: Mapped[int | None] = mapped_column(ForeignKey("run.pk", ondelete="SET NULL"))
+    rule_pk: Mapped[int | None] = mapped_column(Integer)
+    run_pk: Mapped[int | None] = mapped_column(Integer)
 
 
 class ExclusionRow(Base):
@@ -293,9 +294,7 @@ class OpportunityTerritoryRow(Base):
     __table_args__ = (UniqueConstraint("model_pk", "opportunity_pk"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_pk: Mapped[int] = mapped_column(
-        ForeignKey("territory_model.pk", ondelete="CASCADE")
-    )
+    model_pk: Mapped[int] = mapped_column(ForeignKey("territory_model.pk", ondelete="CASCADE"))
     opportunity_pk: Mapped[int] = mapped_column(
         ForeignKey("opportunity.pk", ondelete="CASCADE"), index=True
     )
