@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from territorial.core.model import (
@@ -81,3 +83,22 @@ def test_index_is_rebuilt_when_the_model_changes(live: Workspace) -> None:
     rules.update_rule(live, "Live", "West", items=["BillingStateCode equals CA,OR,NV"])
     saved = online.save_account(live, "001A", {"BillingStateCode": "NV"})
     assert saved.territories == {"Live": ["West"]}
+
+
+def test_imported_accounts_are_assigned_at_once_in_the_active_model(
+    live: Workspace, tmp_path: Path
+) -> None:
+    from territorial.services import imports
+
+    path = tmp_path / "accounts.csv"
+    path.write_text("Id,Name,BillingStateCode\n001A,Acme,TX\n001N,Newco,OR\n", encoding="utf-8")
+    result = imports.import_accounts(live, path)
+    assert (result.assigned_in, result.assignments_added, result.assignments_removed) == (
+        "Live",
+        2,
+        1,
+    )
+    assert "assigned in Live: 2 added, 1 removed" in result.summary()
+    assert online.save_account(live, "001N", {}).territories == {"Live": ["West"]}
+    skipped = imports.import_accounts(live, path, assign=False)
+    assert skipped.assigned_in is None

@@ -54,19 +54,34 @@ def _records(
     run: Callable[..., imports.ImportResult],
     path: Path,
     create_fields: bool,
+    **options: bool,
 ) -> None:
     with _progress_for(path) as on_progress:
-        result = run(workspace(ctx), path, create_fields=create_fields, on_progress=on_progress)
+        result = run(
+            workspace(ctx), path, create_fields=create_fields, on_progress=on_progress, **options
+        )
     message(result.summary())
 
 
 @import_app.command("accounts")
-def import_accounts(ctx: typer.Context, file: FileArg, create_fields: CreateFields = False) -> None:
-    """Insert or update accounts by id (Salesforce column names accepted).
+def import_accounts(
+    ctx: typer.Context,
+    file: FileArg,
+    create_fields: CreateFields = False,
+    assign: Annotated[
+        bool,
+        typer.Option(
+            "--assign/--no-assign",
+            help="Assign the imported accounts at once in the active model.",
+        ),
+    ] = True,
+) -> None:
+    """Insert or update accounts by id (Salesforce column names accepted); they are
+    assigned in the active model at once, in the same transaction.
 
     Example: territorial import accounts accounts.csv --create-fields
     """
-    _records(ctx, imports.import_accounts, file, create_fields)
+    _records(ctx, imports.import_accounts, file, create_fields, assign=assign)
 
 
 @import_app.command("opportunities")

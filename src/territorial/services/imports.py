@@ -24,10 +24,11 @@ Columns that are ignored on purpose (reported in :attr:`ImportResult.ignored_col
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from territorial.core.fields import (
@@ -38,13 +39,15 @@ from territorial.core.fields import (
     is_valid_custom_name,
     squash,
 )
+from territorial.core.model import ModelState
 from territorial.errors import InputFileError, Problem
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
 from territorial.io.tabular import read_table as read_table
-from territorial.services import audit, lookup
+from territorial.services import audit, lookup, runs
 from territorial.services.fields import catalog, create_field
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
+from territorial.store.schema import TerritoryModelRow
 
 OnProgress = Callable[[int, int], None]
 """Called with (rows written so far, rows in total) while a big file is written."""
@@ -93,6 +96,10 @@ class ImportResult:
     ignored_columns: tuple[str, ...] = ()
     skipped: int = 0
     """Rows deliberately not imported (rule-caused assignments)."""
+    assigned_in: str | None = None
+    """The active model the imported accounts were assigned in at once, if any."""
+    assignments_added: int = 0
+    assignments_removed: int = 0
 
     def summary(self) -> str:
         """One line for people.
@@ -109,6 +116,11 @@ class ImportResult:
             text += f"; new fields: {made}"
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
+        if self.assigned_in:
+            text += (
+                f"; assigned in {self.assigned_in}: {self.assignments_added} added, "
+                f"{self.assignments_removed} removed"
+            )
         return text + "."
 
 
@@ -312,6 +324,7 @@ def _import_records(
     *,
     create_fields: bool,
     on_progress: OnProgress | None,
+    assign: bool = False,
 ) -> ImportResult:
     table = read_table(path)
     with ws.session() as session:
@@ -365,8 +378,28 @@ def _import_records(
             created,
             tuple(columns.ignored),
         )
+        if assign:
+            result = _assign_in_active_model(session, ws, result, frame["id"])
         _audit(session, ws, result)
     return result
+
+
+def _assign_in_active_model(
+    session: Session, ws: Workspace, result: ImportResult, ids: pl.Series
+) -> ImportResult:
+    """Run the active model's rules for the imported accounts, in the import's transaction."""
+    active = session.scalar(
+        select(TerritoryModelRow).where(TerritoryModelRow.state == ModelState.ACTIVE)
+    )
+    if active is None or ids.is_empty():
+        return result
+    run = runs.execute_run(session, active, actor=ws.actor, account_ids=ids.to_list())
+    return replace(
+        result,
+        assigned_in=active.developer_name,
+        assignments_added=run.added,
+        assignments_removed=run.removed,
+    )
 
 
 def _audit(
@@ -632,15 +665,22 @@ def import_accounts(
     *,
     create_fields: bool = False,
     on_progress: OnProgress | None = None,
+    assign: bool = True,
 ) -> ImportResult:
     """Upsert accounts from a CSV or Parquet file by their external ``id``.
 
     Required columns: ``id`` and ``name`` (any accepted spelling). Unknown columns are an
     error listing them all, unless ``create_fields`` declares them as custom fields with
-    inferred types (number, date, boolean, else text).
+    inferred types (number, date, boolean, else text). With ``assign`` (the default) the
+    imported accounts are assigned at once in the active model, in the same transaction.
     """
     return _import_records(
-        ws, "account", path, create_fields=create_fields, on_progress=on_progress
+        ws,
+        "account",
+        path,
+        create_fields=create_fields,
+        on_progress=on_progress,
+        assign=assign,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from territorial.core.engine.matcher import match
@@ -33,7 +33,6 @@ from territorial.services import audit, fields, lookup
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
 from territorial.store.schema import (
-    Account,
     AccountAssignmentRow,
     RuleAssociationRow,
     RuleItemRow,
@@ -139,16 +138,21 @@ def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str |
         return None
     if not account_ids:
         raise ValidationError("The account list is empty.", hint="Name at least one account id.")
-    literals = ", ".join(frames.quote_literal(a) for a in account_ids)
-    where = f"account.id IN ({literals})"
-    found = set(session.scalars(select(Account.id).where(Account.id.in_(list(account_ids)))))
-    missing = [a for a in account_ids if a not in found]
+    table = frames.id_table(session, pl.Series(list(account_ids), dtype=pl.String))
+    missing = list(
+        session.scalars(
+            text(
+                f"SELECT id FROM {table} WHERE id NOT IN (SELECT id FROM account) "
+                "ORDER BY id LIMIT 10"
+            )
+        )
+    )
     if missing:
         raise ValidationError(
-            f"{len(missing)} account id(s) not found: {', '.join(missing[:10])}.",
+            f"Account id(s) not found: {', '.join(missing)}.",
             hint="Use ids as imported ('territorial export accounts' lists them).",
         )
-    return where
+    return f"account.id IN (SELECT id FROM {table})"
 
 
 def run_rules(

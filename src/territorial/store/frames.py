@@ -6,13 +6,15 @@ Only the columns a computation needs are read. Custom fields are extracted from 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 
 import polars as pl
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from territorial.core.fields import FieldCatalog, FieldType
-from territorial.store.bulk import dialect, read_frame
+from territorial.store.bulk import dialect, read_frame, upsert
 
 DTYPES: dict[FieldType, pl.DataType] = {
     FieldType.TEXT: pl.String(),
@@ -44,6 +46,17 @@ def _column_sql(dialect_name: str, name: str, custom: bool, table: str) -> str:
 def in_list(column: str, values: Iterable[int]) -> str:
     """``column IN (1, 2, 3)`` for integer keys (safe: ints only)."""
     return f"{column} IN ({', '.join(str(int(v)) for v in values) or 'NULL'})"
+
+
+def id_table(session: Session, ids: pl.Series) -> str:
+    """Put external ids in a temporary table (column ``id``) and return its name: a scope
+    of any size without a giant ``IN`` list. It goes when the transaction ends
+    (PostgreSQL) or the connection closes (SQLite)."""
+    table = f"scope_ids_{uuid.uuid4().hex[:8]}"
+    suffix = " ON COMMIT DROP" if dialect(session) == "postgresql" else ""
+    session.execute(text(f"CREATE TEMPORARY TABLE {table} (id VARCHAR(64) PRIMARY KEY){suffix}"))
+    upsert(session, table, pl.DataFrame({"id": ids.cast(pl.String).unique()}), update=[])
+    return table
 
 
 def load_accounts(
