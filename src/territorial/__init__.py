@@ -44,6 +44,7 @@ from territorial.services.assignments import (
     user_territories,
 )
 from territorial.services.demo import load_demo
+from territorial.services.explain import explain
 from territorial.services.exports import (
     export_accounts,
     export_assignments,
@@ -124,6 +125,7 @@ __all__ = [
     "delete_model",
     "error_body",
     "exclude_account",
+    "explain",
     "export_accounts",
     "export_assignments",
     "export_opportunities",

@@ -10,6 +10,7 @@ def register(app: typer.Typer) -> None:
         assignments,
         audit,
         demo,
+        explain,
         hierarchy,
         models,
         opportunities,
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
     app.command("run")(runs.run)
     app.command("demo")(demo.demo)
     app.command("audit")(audit.audit_log)
+    app.command("explain")(explain.explain)
     app.add_typer(opportunities.app, name="opportunities")
     from territorial.cli import data  # import, export, field
 
