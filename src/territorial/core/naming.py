@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from territorial.errors import ValidationError
+
 _VALID = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)")
 
 
@@ -39,4 +41,25 @@ def is_developer_name(name: str) -> bool:
     return len(name) <= 80 and _VALID.fullmatch(name) is not None
 
 
-__all__ = ["developer_name", "is_developer_name"]
+def require_developer_name(label: str, given: str | None = None) -> str:
+    """``given``, or a name derived from ``label``, checked; ValidationError if invalid.
+
+    >>> require_developer_name("West 3"), require_developer_name("x", "NA_West")
+    ('West_3', 'NA_West')
+    >>> require_developer_name("x", "NA__West")
+    Traceback (most recent call last):
+    ...
+    territorial.errors.ValidationError: 'NA__West' is not a valid developer name. Use \
+letters, digits and single underscores, starting with a letter (at most 80 characters).
+    """
+    name = given or developer_name(label)
+    if not is_developer_name(name):
+        raise ValidationError(
+            f"{name!r} is not a valid developer name.",
+            hint="Use letters, digits and single underscores, starting with a letter "
+            "(at most 80 characters).",
+        )
+    return name
+
+
+__all__ = ["developer_name", "is_developer_name", "require_developer_name"]

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from territorial.core.model import AccessLevel
-from territorial.core.naming import developer_name as to_developer_name
-from territorial.core.naming import is_developer_name
+from territorial.core.naming import require_developer_name
 from territorial.errors import Conflict, ValidationError
 from territorial.services import audit, lookup
 from territorial.services.models import require_editable
@@ -51,16 +50,6 @@ class TreeNode:
     rules: int
 
 
-def _valid_developer_name(label: str, given: str | None) -> str:
-    dev = given or to_developer_name(label)
-    if not is_developer_name(dev):
-        raise ValidationError(
-            f"{dev!r} is not a valid developer name.",
-            hint="Use letters, digits and single underscores, starting with a letter.",
-        )
-    return dev
-
-
 # -- territory types -----------------------------------------------------------------------
 
 
@@ -74,7 +63,7 @@ def add_type(
 ) -> TypeInfo:
     """Add a territory type. Priorities may repeat, as they do in real orgs."""
     with ws.session() as session:
-        dev = _valid_developer_name(name, developer_name)
+        dev = require_developer_name(name, developer_name)
         if session.scalar(
             select(TerritoryTypeRow).where(
                 func.lower(TerritoryTypeRow.developer_name) == dev.lower()
@@ -139,7 +128,7 @@ def add_territory(
     """Add a territory to a model, under ``parent`` or as a root."""
     with ws.session() as session:
         model_row = _editable_model(session, model)
-        dev = _valid_developer_name(name, developer_name)
+        dev = require_developer_name(name, developer_name)
         exists = session.scalar(
             select(TerritoryRow).where(
                 TerritoryRow.model_pk == model_row.pk,
@@ -232,7 +221,7 @@ def rename_territory(
         row = lookup.territory(session, model_row, territory)
         before = _snapshot(session, row)
         if developer_name and developer_name != row.developer_name:
-            dev = _valid_developer_name(new_name, developer_name)
+            dev = require_developer_name(new_name, developer_name)
             clash = session.scalar(
                 select(TerritoryRow).where(
                     TerritoryRow.model_pk == model_row.pk,

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core.engine.opportunities import POLICIES, OpportunityPolicy
 from territorial.core.model import ModelState, RuleCombination
-from territorial.core.naming import developer_name as to_developer_name
-from territorial.core.naming import is_developer_name
+from territorial.core.naming import require_developer_name
 from territorial.errors import Conflict, LifecycleError, ValidationError
 from territorial.services import audit, lookup, opportunities, runs
 from territorial.services.workspace import Workspace
@@ -101,12 +100,7 @@ def require_editable(row: TerritoryModelRow) -> None:
 def check_new_model_name(session: Session, name: str, dev_name: str | None) -> str:
     if not name.strip():
         raise ValidationError("A model needs a name.", hint="Give a non-empty NAME.")
-    dev = dev_name or to_developer_name(name)
-    if not is_developer_name(dev):
-        raise ValidationError(
-            f"{dev!r} is not a valid developer name.",
-            hint="Use letters, digits and single underscores, starting with a letter.",
-        )
+    dev = require_developer_name(name, dev_name)
     taken = session.scalar(
         select(TerritoryModelRow).where(func.lower(TerritoryModelRow.developer_name) == dev.lower())
     )

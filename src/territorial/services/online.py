@@ -20,7 +20,7 @@ from territorial.core.fields import Field, FieldCatalog, FieldType
 from territorial.core.model import ModelState
 from territorial.core.rules.compile import required_fields
 from territorial.core.rules.operators import parse_boolean, parse_date, parse_number
-from territorial.errors import LifecycleError, ValidationError
+from territorial.errors import ValidationError
 from territorial.services import audit, fields, lookup, runs
 from territorial.services.workspace import Workspace
 from territorial.store import frames
@@ -193,10 +193,7 @@ def _models(session: Session, names: Sequence[str]) -> list[TerritoryModelRow]:
         targets.append(active)
     for name in names:
         model = lookup.model(session, name)
-        if model.state != ModelState.PLANNING and model.state != ModelState.ACTIVE:
-            raise LifecycleError(
-                f"Model {model.developer_name!r} is {model.state}; its assignments are frozen."
-            )
+        runs.require_assignable(model)
         if all(m.pk != model.pk for m in targets):
             targets.append(model)
     return targets

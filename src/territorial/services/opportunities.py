@@ -21,9 +21,8 @@ from territorial.core.engine.opportunities import (
     assign_opportunities,
     depths,
 )
-from territorial.core.model import ModelState
-from territorial.errors import LifecycleError, ValidationError
-from territorial.services import audit, lookup
+from territorial.errors import ValidationError
+from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
 from territorial.store.schema import TerritoryModelRow, TerritoryRow, TerritoryTypeRow
@@ -107,12 +106,8 @@ def assign_model_opportunities(
     """Set each in-scope opportunity's territory in ``model`` by ``policy``."""
     with ws.session() as session:
         model_row = lookup.model(session, model)
-        if model_row.state not in (ModelState.PLANNING, ModelState.ACTIVE) and not preview:
-            raise LifecycleError(
-                f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are "
-                "frozen.",
-                hint="Use --preview, or activate it first.",
-            )
+        if not preview:
+            runs.require_assignable(model_row)
         result = execute(
             session,
             model_row,

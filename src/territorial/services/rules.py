@@ -15,11 +15,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from territorial.core.model import Rule, RuleItem
-from territorial.core.naming import developer_name as to_developer_name
-from territorial.core.naming import is_developer_name
+from territorial.core.naming import require_developer_name
 from territorial.core.rules.compile import validate_rules
 from territorial.core.rules.items import parse_item
-from territorial.errors import Conflict, NotFound, ValidationError
+from territorial.errors import Conflict, NotFound
 from territorial.services import audit, fields, lookup
 from territorial.services.models import require_editable
 from territorial.services.workspace import Workspace
@@ -118,12 +117,7 @@ def add_rule(
     numbered from 1 in the order given."""
     with ws.session() as session:
         model_row = _editable(session, model)
-        dev = developer_name or to_developer_name(name)
-        if not is_developer_name(dev):
-            raise ValidationError(
-                f"{dev!r} is not a valid developer name.",
-                hint="Use letters, digits and single underscores, starting with a letter.",
-            )
+        dev = require_developer_name(name, developer_name)
         clash = session.scalar(
             select(RuleRow).where(
                 RuleRow.model_pk == model_row.pk, func.lower(RuleRow.developer_name) == dev.lower()

@@ -155,6 +155,15 @@ def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str |
     return f"account.id IN (SELECT id FROM {table})"
 
 
+def require_assignable(model_row: TerritoryModelRow) -> None:
+    """Refuse to change the assignments of an archived (or transitional) model."""
+    if model_row.state not in (ModelState.PLANNING, ModelState.ACTIVE):
+        raise LifecycleError(
+            f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are frozen.",
+            hint="Preview instead (--preview), or activate the model first.",
+        )
+
+
 def run_rules(
     ws: Workspace,
     model: str,
@@ -179,12 +188,8 @@ def run_rules(
     """
     with ws.session() as session:
         model_row = lookup.model(session, model)
-        if model_row.state not in (ModelState.PLANNING, ModelState.ACTIVE) and not preview:
-            raise LifecycleError(
-                f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are "
-                "frozen.",
-                hint="Use --preview to see what the rules would do, or activate it first.",
-            )
+        if not preview:
+            require_assignable(model_row)
         result = execute_run(
             session,
             model_row,
@@ -343,6 +348,7 @@ __all__ = [
     "difference",
     "execute_run",
     "model_input",
+    "require_assignable",
     "run_rules",
     "subtree_pks",
     "write_difference",
