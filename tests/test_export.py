@@ -10,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from territorial.errors import InputFileError
-from territorial.services import exports, imports
+from territorial.services import exports, imports, links
 from territorial.services.fields import add_field
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
@@ -60,10 +60,10 @@ def filled(ws: Workspace, tmp_path: Path) -> Workspace:
         ),
     )
     make_model(ws)
-    imports.import_user_territories(
+    links.import_user_territories(
         ws, write(tmp_path, "ut.csv", "user,territory,role\nU1,West,AE\nU2,East,\n"), model="FY27"
     )
-    imports.import_assignments(
+    links.import_assignments(
         ws, write(tmp_path, "m.csv", "account,territory\nA1,West\nA2,East\n"), model="FY27"
     )
     return ws
@@ -152,7 +152,7 @@ def test_user_territories_round_trip(
         expected if salesforce_names else ["user", "territory", "territory_name", "role"]
     )
     assert frame.height == 2
-    result = imports.import_user_territories(filled, out, model="FY27")
+    result = links.import_user_territories(filled, out, model="FY27")
     assert (result.inserted, result.updated) == (0, 2)
 
 
@@ -166,7 +166,7 @@ def test_assignments_round_trip(
     frame = pl.read_csv(out) if suffix == ".csv" else pl.read_parquet(out)
     cause = "Territory2Manual" if salesforce_names else "manual"
     assert frame.rows()[0] == ("A1", "West", "West Coast", cause, None)
-    result = imports.import_assignments(filled, out, model="FY27")
+    result = links.import_assignments(filled, out, model="FY27")
     assert (result.rows, result.inserted, result.updated) == (2, 0, 2)
 
 

@@ -11,11 +11,10 @@ from sqlalchemy import select
 from territorial.errors import InputFileError, NotFound
 from territorial.services.imports import (
     import_accounts,
-    import_assignments,
     import_opportunities,
-    import_user_territories,
     import_users,
 )
+from territorial.services.links import import_assignments, import_user_territories
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
     AccountAssignmentRow,

@@ -64,11 +64,10 @@ from territorial.services.hierarchy import (
 )
 from territorial.services.imports import (
     import_accounts,
-    import_assignments,
     import_opportunities,
-    import_user_territories,
     import_users,
 )
+from territorial.services.links import import_assignments, import_user_territories
 from territorial.services.models import (
     activate_model,
     archive_model,

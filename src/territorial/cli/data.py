@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from territorial.cli._common import message, progress, render, workspace
-from territorial.services import exports, fields, imports
+from territorial.services import exports, fields, imports, links
 
 import_app = typer.Typer(
     help="Import records and assignments from CSV or Parquet files.", no_args_is_help=True
@@ -110,7 +110,7 @@ def import_user_territories(ctx: typer.Context, file: FileArg, model: ModelOpt) 
 
     Example: territorial import user-territories UserTerritory2Association.csv --model FY27
     """
-    message(imports.import_user_territories(workspace(ctx), file, model=model).summary())
+    message(links.import_user_territories(workspace(ctx), file, model=model).summary())
 
 
 @import_app.command("assignments")
@@ -119,7 +119,7 @@ def import_assignments(ctx: typer.Context, file: FileArg, model: ModelOpt) -> No
 
     Example: territorial import assignments manual.csv --model FY27
     """
-    message(imports.import_assignments(workspace(ctx), file, model=model).summary())
+    message(links.import_assignments(workspace(ctx), file, model=model).summary())
 
 
 @export_app.command("accounts")

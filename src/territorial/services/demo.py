@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from territorial.demo import DemoOrg, generate
 from territorial.errors import Conflict
 from territorial.io.tabular import write_table
-from territorial.services import imports, models, specs
+from territorial.services import imports, links, models, specs
 from territorial.services.workspace import Workspace
 from territorial.store.schema import Account, Base, TerritoryModelRow
 
@@ -78,7 +78,7 @@ def load_demo(
         specs.create_model_from_spec(ws, org.model)
         stage("assign named accounts")
         named = org.manual_assignments.rename({"account_id": "account"})
-        imports.import_assignments(
+        links.import_assignments(
             ws, _write(named, folder / "named.parquet"), model=org.model.developer_name
         )
     stage("activate")
