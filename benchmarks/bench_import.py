@@ -13,28 +13,22 @@ The generated CSV is cached under ``bench-data/`` (git-ignored).
 from __future__ import annotations
 
 import csv
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
+from benchmarks._databases import DATA, fresh_postgresql, fresh_sqlite
 from territorial.services.imports import import_accounts
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
-from territorial.store.db import normalise_url
 from territorial.store.schema import Account
 
 ROWS = 1_000_000
 SAMPLE = 20_000
-DATA = Path(__file__).resolve().parents[1] / "bench-data"
-PG_URL = os.environ.get(
-    "TERRITORIAL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/territorial_bench"
-)
 STATES = ["CA", "NY", "TX", "FL", "WA", "IL", "MA", "GA", "CO", "OR", "NV", "AZ"]
 CITIES = ["San Francisco", "New York", "Austin", "Miami", "Seattle", "Chicago", "Boston"]
 INDUSTRIES = ["Technology", "Retail", "Healthcare", "Finance", "Manufacturing", "Energy"]
@@ -166,37 +160,6 @@ def _bench(label: str, url: str, path: Path, sample: Path) -> None:
         ws.close()
 
 
-def _fresh_sqlite() -> str:
-    target = DATA / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{target}"
-
-
-def _fresh_postgresql() -> str | None:
-    """The bench database, created if needed and emptied; None when the server is away."""
-    url = make_url(normalise_url(PG_URL))
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
-            )
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    except Exception as err:
-        print(f"PostgreSQL skipped: cannot reach {PG_URL} ({type(err).__name__}: {err})")
-        return None
-    finally:
-        admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return PG_URL
-
-
 def main() -> None:
     """Generate (or reuse) the data, then run the SQLite and PostgreSQL imports."""
     started = time.perf_counter()
@@ -209,8 +172,8 @@ def main() -> None:
         f"data: {path} ({path.stat().st_size / 1e6:.0f} MB, "
         f"ready in {time.perf_counter() - started:.1f} s)"
     )
-    _bench("SQLite", _fresh_sqlite(), path, sample)
-    pg = _fresh_postgresql()
+    _bench("SQLite", fresh_sqlite(), path, sample)
+    pg = fresh_postgresql()
     if pg:
         _bench("PostgreSQL", pg, path, sample)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from benchmarks.bench_import import DATA, _fresh_postgresql, _fresh_sqlite
+from benchmarks._databases import fresh_postgresql, fresh_sqlite
 from territorial.core.rules import reference
 from territorial.demo import DemoOrg, generate
 from territorial.io.tabular import write_table
@@ -125,9 +125,8 @@ def main() -> None:
     started = time.perf_counter()
     org = generate(ACCOUNTS, seed=0)
     print(f"demo org of {ACCOUNTS:,} accounts generated in {time.perf_counter() - started:.1f} s")
-    DATA.mkdir(exist_ok=True)
-    _bench("SQLite", _fresh_sqlite(), org)
-    pg = _fresh_postgresql()
+    _bench("SQLite", fresh_sqlite("run.db"), org)
+    pg = fresh_postgresql()
     if pg:
         _bench("PostgreSQL", pg, org)
 
