@@ -18,19 +18,11 @@ from territorial.core.fields import Field, FieldType, RecordKind
 from territorial.io.tabular import write_table
 from territorial.services import lookup
 from territorial.services.fields import catalog
+from territorial.services.imports import TABLES
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
+from territorial.store.frames import DTYPES
 
-_DTYPES: dict[FieldType, pl.DataType] = {
-    FieldType.NUMBER: pl.Float64(),
-    FieldType.DATE: pl.Date(),
-    FieldType.BOOLEAN: pl.Boolean(),
-}
-_TABLES: dict[RecordKind, str] = {
-    "account": "account",
-    "opportunity": "opportunity",
-    "user": "sales_user",
-}
 _LINK_NAMES = {
     "user": "UserId",
     "account": "ObjectId",
@@ -60,12 +52,8 @@ class ExportResult:
         return f"{self.path}: {self.rows} {self.kind} rows written."
 
 
-def _dtype(field: Field) -> pl.DataType:
-    return _DTYPES.get(field.type, pl.String())
-
-
 def _select(kind: RecordKind, fields: list[Field]) -> str:
-    table = _TABLES[kind]
+    table = TABLES[kind]
     columns = ["a.id AS account_id" if f.name == "account_id" else f"r.{f.name}" for f in fields]
     columns.append("CAST(r.custom AS TEXT)")
     join = " JOIN account a ON a.pk = r.account_pk" if kind == "opportunity" else ""
@@ -76,12 +64,12 @@ def record_frame(session: Session, kind: RecordKind) -> tuple[pl.DataFrame, list
     """Every record of ``kind`` with its standard and custom fields as typed columns."""
     cat = catalog(session, kind)
     standard, custom = cat.standard_fields, cat.custom_fields
-    schema: dict[str, pl.DataType] = {f.name: _dtype(f) for f in standard}
+    schema: dict[str, pl.DataType] = {f.name: DTYPES[f.type] for f in standard}
     schema["_custom"] = pl.String()
     frame = bulk.read_frame(session, _select(kind, standard), schema)
     if custom:
         raw = pl.Struct(
-            {f.name: pl.String() if f.type is FieldType.DATE else _dtype(f) for f in custom}
+            {f.name: pl.String() if f.type is FieldType.DATE else DTYPES[f.type] for f in custom}
         )
         frame = frame.with_columns(pl.col("_custom").str.json_decode(raw)).unnest("_custom")
         frame = frame.with_columns(
