@@ -144,6 +144,23 @@ def _cell(value: Any) -> str:
     return str(_plain(value))
 
 
+def report(ctx: typer.Context, sentence: str, row: dict[str, Any]) -> None:
+    """A result: one sentence for people (table format), or one structured row (csv/json)."""
+    if state(ctx).format is OutputFormat.table:
+        console.print(sentence, highlight=False, soft_wrap=True)
+    else:
+        render(ctx, [row])
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 item``, ``2 items``, ``1,000 accounts``.
+
+    >>> plural(1, "item"), plural(1200, "territory", "territories")
+    ('1 item', '1,200 territories')
+    """
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def message(text: str) -> None:
     """A status line for people (stderr, so --format csv/json output stays clean)."""
     err_console.print(text, highlight=False, soft_wrap=True)
@@ -174,8 +191,10 @@ __all__ = [
     "err_console",
     "fail",
     "message",
+    "plural",
     "progress",
     "render",
+    "report",
     "state",
     "workspace",
 ]

@@ -56,10 +56,10 @@ def explain(
     """Explain why an account is in its territories, or why it is not in one.
 
     For each territory the account is in: the rules and items that put it there, with the
-    account's values, or that it was assigned by hand. With --territory, explain that one territory: if the account is not in it, each
-    effective rule and the item that failed, with the value the account has (or the
-    exclusion that keeps it out). --format csv/json gives one row per territory, rule and
-    item.
+    account's values, or that it was assigned by hand. With --territory, explain that one
+    territory: if the account is not in it, each effective rule and the item that failed,
+    with the value the account has (or the exclusion that keeps it out). --format csv/json
+    gives one row per territory, rule and item.
 
     Example: territorial explain 001A000001 --model FY27_Plan --territory CA_South
     """

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, render, workspace
+from territorial.cli._common import message, plural, report, workspace
 from territorial.io.tabular import write_table
 from territorial.services import opportunities
 
@@ -56,21 +56,26 @@ def assign(
         close_to=close_to.date() if close_to else None,
         preview=preview,
     )
-    render(
+    row = {
+        "model": result.model,
+        "policy": result.policy,
+        "preview": preview,
+        "in_scope": result.in_scope,
+        "excluded": result.skipped_excluded,
+        "unchanged": result.unchanged,
+        "newly_assigned": result.newly_assigned,
+        "moved": result.moved,
+        "unassigned": result.unassigned,
+    }
+    would = "would be " if preview else ""
+    report(
         ctx,
-        [
-            {
-                "model": result.model,
-                "policy": result.policy,
-                "in_scope": result.in_scope,
-                "excluded": result.skipped_excluded,
-                "unchanged": result.unchanged,
-                "newly_assigned": result.newly_assigned,
-                "moved": result.moved,
-                "unassigned": result.unassigned,
-            }
-        ],
-        title="Preview (nothing written)" if preview else "Opportunity assignment",
+        f"{'Preview, nothing written' if preview else 'Done'}: {result.model} by {result.policy}: "
+        f"{plural(result.in_scope, 'opportunity', 'opportunities')} in scope "
+        f"({result.skipped_excluded:,} excluded skipped); {result.newly_assigned:,} {would}newly "
+        f"assigned, {result.moved:,} {would}moved, {result.unassigned:,} {would}left without a "
+        f"territory, {result.unchanged:,} unchanged.",
+        row,
     )
     if changes is not None:
         write_table(result.changes, changes)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, render, workspace
+from territorial.cli._common import message, plural, render, workspace
 from territorial.services import rules
 from territorial.services.rules import RuleInfo
 
@@ -73,7 +73,7 @@ def add(
         developer_name=developer_name,
     )
     _warn(info)
-    message(f"Added rule {info.developer_name} ({len(info.items)} items).")
+    message(f"Added rule {info.developer_name} ({plural(len(info.items), 'item')}).")
 
 
 @app.command("update")

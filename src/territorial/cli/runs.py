@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, progress, render, workspace
+from territorial.cli._common import message, plural, progress, report, workspace
 from territorial.services import runs
 
 
@@ -43,21 +43,25 @@ def run(
         )
     for warning in result.warnings:
         message(f"[yellow]Warning:[/yellow] {warning}")
-    verb = "would add" if preview else "added"
-    render(
+    scope = ", ".join(f"{k} {v}" for k, v in result.scope.items() if k != "model")
+    head = "Preview, nothing written" if preview else f"Run {result.run_id}"
+    report(
         ctx,
-        [
-            {
-                "model": result.model,
-                "scope": ", ".join(f"{k}={v}" for k, v in result.scope.items() if k != "model")
-                or "whole model",
-                "accounts": result.accounts_evaluated,
-                "rule_assignments": result.rule_assignments,
-                verb: result.added,
-                "would remove" if preview else "removed": result.removed,
-                "seconds": round(result.duration_ms / 1000, 2),
-                "run": result.run_id,
-            }
-        ],
-        title="Preview (nothing written)" if preview else "Run",
+        f"{head}: {result.model} ({scope or 'whole model'}): "
+        f"{plural(result.accounts_evaluated, 'account')} evaluated, "
+        f"{plural(result.rule_assignments, 'rule assignment')}; "
+        f"{result.added:,} {'would be ' if preview else ''}added, "
+        f"{result.removed:,} {'would be ' if preview else ''}removed "
+        f"in {result.duration_ms / 1000:.2f} s.",
+        {
+            "model": result.model,
+            "scope": scope or "whole model",
+            "preview": preview,
+            "accounts": result.accounts_evaluated,
+            "rule_assignments": result.rule_assignments,
+            "added": result.added,
+            "removed": result.removed,
+            "seconds": round(result.duration_ms / 1000, 3),
+            "run": result.run_id,
+        },
     )
