@@ -85,8 +85,9 @@ class Database:
         try:
             return inspect(self.engine).has_table("alembic_version")
         except OperationalError as err:
+            reason = " ".join(str(err.orig).split()).rstrip(".")
             raise ConfigurationError(
-                f"Cannot connect to the database {self.url!r}: {err.orig}",
+                f"Cannot connect to the database {self.url!r}: {reason}.",
                 hint="Check the URL given with --database or TERRITORIAL_DATABASE_URL.",
             ) from err
 
