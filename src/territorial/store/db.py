@@ -85,7 +85,7 @@ class Database:
         try:
             return inspect(self.engine).has_table("alembic_version")
         except OperationalError as err:
-            reason = " ".join(str(err.orig).split()).rstrip(".")
+            reason = " ".join(str(err.orig).split()).rstrip(".?")
             raise ConfigurationError(
                 f"Cannot connect to the database {self.url!r}: {reason}.",
                 hint="Check the URL given with --database or TERRITORIAL_DATABASE_URL.",
