@@ -1,261 +1,438 @@
-"""Running a plan on an account frame: anchor joins, scans, residual checks.
+"""Running a model plan on an account frame: anchor lookups, scans, residual checks.
 
-The result of ``rule_pairs`` is a frame of unique ``(row, rule_pk)``: the rows of the
-prepared account frame that satisfy each rule. Residual literals are checked in classes,
-so the work is a handful of vectorized operations whatever the number of rules:
+``matching_pairs`` returns, as NumPy arrays, every (row, cid) where the row satisfies the
+conjunction. The work is a few vectorized passes whatever the number of rules:
 
-* positive range literals (``lessThan``... on numbers, dates, text): one join of the
-  pairs with a ``(cid, bound)`` table per (field, operator), then one comparison;
-* positive ``equals`` on text: one left join with the exploded ``(literal, value)`` table;
-* anything else: the item is evaluated once over the whole frame per distinct condition
-  (same field, operator, values), and the pairs gather from that column.
+* text columns are dictionary-encoded once per match (prefix columns are cut to the
+  prefix length first), so lower-casing and key lookups run on the distinct values only;
+* an anchor group (conjunctions with the same anchor) turns each row's key values, and
+  the *cell* of its ranged value among the group's sorted bounds (``cell_bounds``), into
+  a slot of a CSR table built once per model (``model_tables``) whose entries are the
+  conjunctions with that key and cell; the (row, cid) candidates are the CSR rows
+  expanded;
+* residual ranges on numbers and dates compare the candidate's value with per-cid bound
+  arrays; any other residual is evaluated once per distinct literal, on the distinct
+  values of a text field or on all rows otherwise, and gathered;
+* scans (no anchor) are one Polars expression each, over all rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
-from territorial.core.engine.expressions import item_expr, lower, not_blank
-from territorial.core.engine.plan import Anchor, ConjunctionPlan
+from territorial.core.engine.expressions import item_expr
+from territorial.core.engine.plan import (
+    Anchor,
+    ConjunctionPlan,
+    Interval,
+    ModelPlan,
+    interval,
+    is_range,
+    signature,
+)
 from territorial.core.fields import FieldType
-from territorial.core.rules.compile import CompiledItem
+from territorial.core.rules.compile import CompiledItem, CompiledModel
 from territorial.core.rules.operators import Operator
 
-PAIRS = {"row": pl.UInt32, "cid": pl.UInt32}
-RULE_PAIRS = {"row": pl.UInt32, "rule_pk": pl.Int64}
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+Bools = np.ndarray[Any, np.dtype[np.bool_]]
+DENSE_KEYS = 1 << 22
+"""Largest composite key space looked up through a dense array (else by binary search)."""
+
+
+@dataclass
+class Csr:
+    """Conjunction ids by slot: ``cids[offsets[s]:offsets[s + 1]]``."""
+
+    offsets: Ints
+    cids: Ints
+
+    @classmethod
+    def build(cls, slots: Iterable[int], cids: Iterable[int], n_slots: int) -> Csr:
+        slot_array = np.fromiter(slots, dtype=np.int64)
+        cid_array = np.fromiter(cids, dtype=np.int64, count=slot_array.size)
+        order = np.lexsort((cid_array, slot_array))
+        counts = np.bincount(slot_array, minlength=n_slots)
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return cls(offsets, cid_array[order])
+
+    def expand(self, rows: Ints, slots: Ints) -> tuple[Ints, Ints]:
+        """(row, cid) for every row and every cid of its slot."""
+        start = self.offsets[slots]
+        degree = self.offsets[slots + 1] - start
+        out_rows = np.repeat(rows, degree)
+        ends = np.cumsum(degree)
+        shift = np.repeat(start - (ends - degree), degree)
+        return out_rows, self.cids[shift + np.arange(out_rows.size, dtype=np.int64)]
+
+
+@dataclass
+class AnchorGroup:
+    """The conjunctions with the same anchor, by composite key: the key columns' value
+    ids (each times its stride) and then the cell of the ranged field, if any."""
+
+    anchor: Anchor
+    values: list[pl.Series]
+    """Per key column, the distinct key values; a value's position is its id."""
+    strides: list[int]
+    bounds: Floats
+    """The sorted distinct bounds of the ranged field (``cell_bounds``)."""
+    keys: Ints
+    """Sorted composite keys that some conjunction has."""
+    dense: Ints | None
+    """Composite key → slot (-1 for none), when the key space is small enough."""
+    csr: Csr
+
+    @classmethod
+    def build(cls, anchor: Anchor, plans: list[ConjunctionPlan]) -> AnchorGroup:
+        width = len(anchor.columns)
+        distinct = [sorted({key[j] for p in plans for key in p.keys}) for j in range(width)]
+        index = [{v: i for i, v in enumerate(values)} for values in distinct]
+        strides = [prod_int(len(v) for v in distinct[j + 1 :]) for j in range(width)]
+        bounds = sorted({b for p in plans if p.interval for b in interval_bounds(p.interval)})
+        cells = 2 * len(bounds) + 1
+        composite: list[int] = []
+        cids: list[int] = []
+        for plan in plans:
+            first, last = cell_range(bounds, plan.interval) if plan.interval else (0, 0)
+            for key in plan.keys:
+                base = sum(index[j][key[j]] * strides[j] for j in range(width)) * cells
+                composite.extend(range(base + first, base + last + 1))
+                cids.extend([plan.cid] * max(0, last - first + 1))
+        keys = np.unique(np.array(composite, dtype=np.int64))
+        space = prod_int(len(v) for v in distinct) * cells
+        dense = None
+        if space <= DENSE_KEYS:
+            dense = np.full(space, -1, dtype=np.int64)
+            dense[keys] = np.arange(keys.size)
+        csr = Csr.build(np.searchsorted(keys, composite).tolist(), cids, keys.size)
+        series = [pl.Series(values, dtype=pl.String) for values in distinct]
+        return cls(anchor, series, strides, np.array(bounds, dtype=np.float64), keys, dense, csr)
+
+    def slots(self, cols: Columns) -> tuple[Ints, Ints]:
+        """Rows with a key some conjunction has, and the key's slot."""
+        composite = np.zeros(cols.height, dtype=np.int64)
+        valid = cols.keep.copy()
+        for (name, length), values, stride in zip(
+            self.anchor.columns, self.values, self.strides, strict=True
+        ):
+            ids = cols.value_ids(name, length, values)
+            valid &= ids >= 0
+            composite += ids * stride
+        if self.anchor.ranged is not None:
+            value = cols.ordinals(*self.anchor.ranged)
+            valid &= ~np.isnan(value)
+            rows = np.flatnonzero(valid)
+            found = composite[rows] * (2 * self.bounds.size + 1)
+            found += cell_bounds(self.bounds, value[rows])
+        else:
+            rows = np.flatnonzero(valid)
+            found = composite[rows]
+        slots = self._lookup(found)
+        hit = slots >= 0
+        return rows[hit], slots[hit]
+
+    def _lookup(self, found: Ints) -> Ints:
+        if self.dense is not None:
+            return self.dense[found]
+        slots = np.searchsorted(self.keys, found)
+        slots[slots == self.keys.size] = 0
+        found_slots: Ints = np.where(self.keys[slots] == found, slots, -1)
+        return found_slots
+
+
+def prod_int(values: Iterable[int]) -> int:
+    """The product of integers (1 for none)."""
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def cell_bounds(bounds: Floats, value: Floats) -> Ints:
+    """The cell of each value among sorted distinct bounds ``b``: ``2i`` strictly between
+    ``b[i-1]`` and ``b[i]``, ``2i+1`` equal to ``b[i]``; values must not be NaN."""
+    if not bounds.size:
+        return np.zeros(value.size, dtype=np.int64)
+    i = np.searchsorted(bounds, value)
+    at = bounds[np.minimum(i, bounds.size - 1)] == value
+    cells: Ints = 2 * i.astype(np.int64) + at
+    return cells
+
+
+def cell_range(bounds: list[float], allowed: Interval) -> tuple[int, int]:
+    """The first and last cell of an interval (first > last when it is empty)."""
+    first, last = 0, 2 * len(bounds)
+    if allowed.low is not None:
+        k = bounds.index(allowed.low[0])
+        first = 2 * k + (2 if allowed.low[1] else 1)
+    if allowed.high is not None:
+        k = bounds.index(allowed.high[0])
+        last = 2 * k + (0 if allowed.high[1] else 1)
+    return first, last
+
+
+def interval_bounds(allowed: Interval) -> list[float]:
+    """The bound values of an interval."""
+    return [b[0] for b in (allowed.low, allowed.high) if b is not None]
+
+
+@dataclass
+class RangeChecks:
+    """Residual intervals on one field, as per-cid arrays (no interval: unbounded)."""
+
+    field: str
+    type: FieldType
+    has: Bools
+    low: Floats
+    low_strict: Bools
+    high: Floats
+    high_strict: Bools
+
+    def failures(self, cols: Columns, rows: Ints, cids: Ints) -> Ints:
+        """Indices of the pairs whose value is outside their interval."""
+        sel = np.flatnonzero(self.has[cids])
+        value = cols.ordinals(self.field, self.type)[rows[sel]]
+        c = cids[sel]
+        above = (value > self.low[c]) | ((value == self.low[c]) & ~self.low_strict[c])
+        below = (value < self.high[c]) | ((value == self.high[c]) & ~self.high_strict[c])
+        failing: Ints = sel[~(above & below)]
+        return failing
+
+
+@dataclass
+class Condition:
+    """A residual literal checked by evaluating it (see ``Columns.truth``)."""
+
+    item: CompiledItem
+    negated: bool
+
+
+@dataclass
+class ModelTables:
+    """The NumPy side of a plan, built once per model."""
+
+    groups: list[AnchorGroup]
+    ranges: list[RangeChecks]
+    conditions: list[Condition]
+    condition_csr: Csr
+    """Condition ids by cid."""
+    scans: list[ConjunctionPlan]
+
+
+def _range_checks(plan: ModelPlan) -> list[RangeChecks]:
+    by_field: dict[tuple[str, FieldType], dict[int, Interval]] = defaultdict(dict)
+    for conj in plan.conjunctions:
+        if conj.anchor is None:
+            continue
+        items: dict[tuple[str, FieldType], list[CompiledItem]] = defaultdict(list)
+        for item, negated in conj.residuals:
+            if is_range(item, negated):
+                items[(item.field, item.type)].append(item)
+        for key, found in items.items():
+            by_field[key][conj.cid] = interval(found)
+    n = len(plan.conjunctions)
+    checks = []
+    for (name, ftype), intervals in sorted(by_field.items(), key=lambda kv: kv[0][0]):
+        arrays = RangeChecks(
+            name, ftype, np.zeros(n, bool), np.full(n, -np.inf), np.zeros(n, bool),
+            np.full(n, np.inf), np.zeros(n, bool),
+        )  # fmt: skip
+        for cid, allowed in intervals.items():
+            arrays.has[cid] = True
+            if allowed.low is not None:
+                arrays.low[cid], arrays.low_strict[cid] = allowed.low
+            if allowed.high is not None:
+                arrays.high[cid], arrays.high_strict[cid] = allowed.high
+        checks.append(arrays)
+    return checks
+
+
+def _conditions(plan: ModelPlan) -> tuple[list[Condition], Csr]:
+    ids: dict[Hashable, int] = {}
+    conditions: list[Condition] = []
+    slots: list[int] = []
+    cids: list[int] = []
+    for conj in plan.conjunctions:
+        if conj.anchor is None:
+            continue
+        for item, negated in conj.residuals:
+            if is_range(item, negated):
+                continue
+            key = signature(item, negated)
+            if key not in ids:
+                ids[key] = len(conditions)
+                conditions.append(Condition(item, negated))
+            slots.append(conj.cid)
+            cids.append(ids[key])
+    return conditions, Csr.build(slots, cids, len(plan.conjunctions))
+
+
+def build_tables(plan: ModelPlan) -> ModelTables:
+    """Group the anchored conjunctions and lay out their residual checks."""
+    by_anchor: dict[Anchor, list[ConjunctionPlan]] = defaultdict(list)
+    for conj in plan.conjunctions:
+        if conj.anchor is not None:
+            by_anchor[conj.anchor].append(conj)
+    groups = [AnchorGroup.build(a, ps) for a, ps in by_anchor.items()]
+    conditions, condition_csr = _conditions(plan)
+    scans = [c for c in plan.conjunctions if c.anchor is None]
+    return ModelTables(groups, _range_checks(plan), conditions, condition_csr, scans)
+
+
+def model_tables(compiled: CompiledModel, plan: ModelPlan) -> ModelTables:
+    """``build_tables`` of the model's plan, built on first use and kept on the model."""
+    tables = compiled.engine_cache.get("tables")
+    if not isinstance(tables, ModelTables):
+        tables = build_tables(plan)
+        compiled.engine_cache["tables"] = tables
+    return tables
 
 
 @dataclass
 class Columns:
-    """Per-frame caches: lower-cased text columns and evaluated conditions."""
+    """The account frame, the rows to assign, and per-match caches of derived columns."""
 
     frame: pl.DataFrame
-    lowered: dict[str, pl.Series] = field(default_factory=dict)
-    conditions: dict[Hashable, pl.Series] = field(default_factory=dict)
+    keep: Bools
+    codes: dict[tuple[str, int], tuple[Ints, pl.Series, pl.Series]] = field(default_factory=dict)
+    ordinal: dict[str, Floats] = field(default_factory=dict)
+    truths: dict[Hashable, Bools] = field(default_factory=dict)
 
-    def lower(self, name: str) -> pl.Series:
-        if name not in self.lowered:
-            self.lowered[name] = self.frame.select(lower(name)).to_series()
-        return self.lowered[name]
+    @property
+    def height(self) -> int:
+        return self.frame.height
 
-    def nonempty(self, name: str, ftype: FieldType) -> pl.Series:
-        """True where the column has a value a rule can test (see ``rules.reference``)."""
-        key = ("__nonempty__", name)
-        if key not in self.conditions:
-            column = pl.col(name)
-            if ftype is FieldType.NUMBER:
-                test = column.is_not_null() & column.is_not_nan()
-            elif ftype.is_textual:
-                test = not_blank(name)
-            else:
-                test = column.is_not_null()
-            self.conditions[key] = self.frame.select(test.fill_null(False)).to_series()
-        return self.conditions[key]
+    def text_codes(self, name: str, length: int) -> tuple[Ints, pl.Series, pl.Series]:
+        """Per row, the index of its value among the distinct values (-1 when null); the
+        distinct values as they are and lower-cased, cut to ``length`` chars if given."""
+        if (name, length) not in self.codes:
+            column = self.frame[name]
+            codes, raw = _factorize(column.str.slice(0, length) if length else column)
+            if length and raw.str.contains("Σ", literal=True).any():
+                # A final sigma lower-cases by what follows it: lower-case before cutting.
+                codes, raw = _factorize(column.str.to_lowercase().str.slice(0, length))
+            lowered = raw.str.to_lowercase()
+            self.codes[(name, length)] = (
+                codes,
+                raw,
+                lowered.str.slice(0, length) if length else lowered,
+            )
+        return self.codes[(name, length)]
 
-    def condition(self, item: CompiledItem, negated: bool) -> pl.Series:
-        key = _signature(item, negated)
-        if key not in self.conditions:
+    def value_ids(self, name: str, length: int, values: pl.Series) -> Ints:
+        """Per row, the position in ``values`` of its lower-cased key (-1 for none)."""
+        codes, _, lowered = self.text_codes(name, length)
+        positions = pl.Series(np.arange(values.len(), dtype=np.int64))
+        mapped = lowered.replace_strict(values, positions, default=-1, return_dtype=pl.Int64)
+        by_code = np.append(mapped.to_numpy(), -1)
+        return by_code[codes]
+
+    def ordinals(self, name: str, ftype: FieldType) -> Floats:
+        """A number or date column as floats ordered like ``plan.ordinal``; NaN when empty."""
+        if name not in self.ordinal:
+            column = self.frame[name]
+            if ftype is FieldType.DATE:
+                column = column.to_physical()
+            values = column.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+            self.ordinal[name] = np.asarray(values, dtype=np.float64)
+        return self.ordinal[name]
+
+    def truth(self, condition: Condition) -> tuple[Bools, Ints | None]:
+        """The literal's truth per distinct text value (with the per-row codes) or per row."""
+        item, negated = condition.item, condition.negated
+        key = signature(item, negated)
+        textual = item.type.is_textual and item.operator is not Operator.WITHIN
+        if key not in self.truths:
             expr = ~item_expr(item) if negated else item_expr(item)
-            self.conditions[key] = self.frame.select(expr.alias("ok")).to_series()
-        return self.conditions[key]
+            if textual:
+                raw = self.text_codes(item.field, 0)[1]
+                found = pl.DataFrame({item.field: raw}).select(expr).to_series().to_numpy()
+                self.truths[key] = np.append(found, negated)
+            else:
+                self.truths[key] = self.frame.select(expr).to_series().to_numpy()
+        return self.truths[key], self.text_codes(item.field, 0)[0] if textual else None
 
 
-def _signature(item: CompiledItem, negated: bool) -> Hashable:
-    return (item.field, item.type, item.operator, item.values, item.within, negated)
+def _factorize(column: pl.Series) -> tuple[Ints, pl.Series]:
+    """Per row an index into the distinct values (-1 for null), and those values."""
+    array = column.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
+    encoded = pc.dictionary_encode(array)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    return codes, pl.Series(encoded.dictionary, dtype=pl.String)
 
 
-def _empty(schema: Mapping[str, type[pl.DataType]]) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
+def _condition_failures(cols: Columns, tables: ModelTables, rows: Ints, cids: Ints) -> Ints:
+    """Indices of the pairs failing one of their conjunction's condition literals."""
+    pair_index, condition = tables.condition_csr.expand(np.arange(rows.size), cids)
+    if not pair_index.size:
+        return pair_index
+    order = np.argsort(condition, kind="stable")
+    pair_index, condition = pair_index[order], condition[order]
+    edges = np.searchsorted(condition, np.arange(len(tables.conditions) + 1))
+    failures = []
+    for k, cond in enumerate(tables.conditions):
+        pairs = pair_index[edges[k] : edges[k + 1]]
+        if not pairs.size:
+            continue
+        truth, codes = cols.truth(cond)
+        units = rows[pairs] if codes is None else codes[rows[pairs]]
+        failures.append(pairs[~truth[units]])
+    return np.concatenate(failures) if failures else pair_index[:0]
 
 
-def anchor_pairs(cols: Columns, plans: list[ConjunctionPlan]) -> pl.DataFrame:
-    """(row, cid) for every row whose anchor key is one of its conjunction's keys."""
-    by_anchor: dict[Anchor, list[ConjunctionPlan]] = defaultdict(list)
-    for plan in plans:
-        if plan.anchor is not None:
-            by_anchor[plan.anchor].append(plan)
-    parts = []
-    for anchor, group in by_anchor.items():
-        names = [f"k{i}" for i in range(len(anchor.columns))]
-        data: dict[str, list[Any]] = {name: [] for name in names}
-        data["cid"] = []
-        for plan in group:
-            for key in plan.keys:
-                for name, value in zip(names, key, strict=True):
-                    data[name].append(value)
-                data["cid"].append(plan.cid)
-        schema = {**dict.fromkeys(names, pl.String), "cid": pl.UInt32}
-        table = pl.DataFrame(data, schema=schema)
-        left = {}
-        for name, (field_name, length) in zip(names, anchor.columns, strict=True):
-            keys = cols.lower(field_name)
-            left[name] = keys.str.slice(0, length) if length else keys
-        frame = pl.DataFrame(left).with_row_index("row")
-        parts.append(frame.join(table, on=names).select("row", "cid"))
-    return pl.concat(parts) if parts else _empty(PAIRS)
-
-
-def scan_pairs(cols: Columns, plans: list[ConjunctionPlan]) -> pl.DataFrame:
+def scan_pairs(cols: Columns, scans: list[ConjunctionPlan]) -> tuple[Ints, Ints]:
     """(row, cid) for conjunctions without an anchor: one expression each, over all rows."""
-    scans = [p for p in plans if p.anchor is None]
-    if not scans or cols.frame.height == 0:
-        return _empty(PAIRS)
+    if not scans or cols.height == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     exprs = []
     for plan in scans:
         parts = [~item_expr(it) if neg else item_expr(it) for it, neg in plan.residuals]
         exprs.append(pl.all_horizontal(parts).alias(str(plan.cid)))
     flags = cols.frame.select(exprs)
-    parts_out = []
+    rows, cids = [], []
     for plan in scans:
-        rows = flags[str(plan.cid)].arg_true().cast(pl.UInt32)
-        if rows.len():
-            cid = pl.Series("cid", [plan.cid], dtype=pl.UInt32).new_from_index(0, rows.len())
-            parts_out.append(pl.DataFrame({"row": rows, "cid": cid}))
-    return pl.concat(parts_out) if parts_out else _empty(PAIRS)
+        found = np.flatnonzero(flags[str(plan.cid)].to_numpy() & cols.keep)
+        rows.append(found)
+        cids.append(np.full(found.size, plan.cid, dtype=np.int64))
+    return np.concatenate(rows), np.concatenate(cids)
 
 
-ResidualClass = tuple[str, str, FieldType, Operator]
+def matching_pairs(cols: Columns, tables: ModelTables) -> tuple[Ints, Ints]:
+    """(row, cid) for every kept row of ``cols`` and every conjunction it satisfies."""
+    rows_parts, cid_parts = [], []
+    for group in tables.groups:
+        rows, slots = group.slots(cols)
+        rows, cids = group.csr.expand(rows, slots)
+        rows_parts.append(rows)
+        cid_parts.append(cids)
+    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, np.int64)
+    cids = np.concatenate(cid_parts) if cid_parts else np.zeros(0, np.int64)
+    failed = [check.failures(cols, rows, cids) for check in tables.ranges]
+    failed.append(_condition_failures(cols, tables, rows, cids))
+    ok = np.ones(rows.size, dtype=bool)
+    for indices in failed:
+        ok[indices] = False
+    scan_rows, scan_cids = scan_pairs(cols, tables.scans)
+    return np.concatenate([rows[ok], scan_rows]), np.concatenate([cids[ok], scan_cids])
 
 
-def _residual_class(item: CompiledItem, negated: bool) -> ResidualClass:
-    if not negated and item.operator.is_range:
-        return ("range", item.field, item.type, item.operator)
-    if not negated and item.type.is_textual and item.operator is Operator.EQUALS:
-        return ("equals", item.field, item.type, item.operator)
-    return ("condition", "", item.type, item.operator)
-
-
-def _compare(value: pl.Expr, op: Operator, bound: pl.Expr) -> pl.Expr:
-    if op is Operator.LESS_THAN:
-        return value < bound
-    if op is Operator.GREATER_THAN:
-        return value > bound
-    if op is Operator.LESS_OR_EQUAL:
-        return value <= bound
-    return value >= bound
-
-
-def _range_failures(
-    cols: Columns, pairs: pl.DataFrame, key: ResidualClass, lits: list[tuple[int, CompiledItem]]
-) -> list[pl.Series]:
-    """Failing pids of a (field, operator) range class, without a join: the bound of each
-    conjunction is gathered by cid (one layer per repeat of a cid in the class)."""
-    _, name, ftype, op = key
-    textual = ftype.is_textual
-    dtype = pl.String if textual else cols.frame.schema[name]
-    n_cids = max(max(c for c, _ in lits), pairs.select(pl.col("cid").max()).item() or 0) + 1
-    layers: list[dict[int, Any]] = []
-    for cid, item in lits:
-        layer = next((d for d in layers if cid not in d), None)
-        if layer is None:
-            layer = {}
-            layers.append(layer)
-        layer[cid] = item.values[0]
-    column = cols.lower(name) if textual else cols.frame[name]
-    value = column.gather(pairs["row"])
-    nonempty = cols.nonempty(name, ftype).gather(pairs["row"])
-    failures = []
-    for layer in layers:
-        by_cid = [layer.get(c) for c in range(n_cids)]
-        bound = pl.Series("bound", by_cid, dtype=dtype).gather(pairs["cid"])
-        checked = pl.DataFrame({"pid": pairs["pid"], "v": value, "ne": nonempty, "b": bound})
-        ok = pl.col("b").is_null() | (pl.col("ne") & _compare(pl.col("v"), op, pl.col("b")))
-        failures.append(checked.filter(~ok.fill_null(False))["pid"])
-    return failures
-
-
-def _equals_failures(
-    cols: Columns, pairs: pl.DataFrame, name: str, lits: list[tuple[int, CompiledItem]]
-) -> pl.Series:
-    lit_table = pl.DataFrame(
-        {"cid": [c for c, _ in lits], "lit": list(range(len(lits)))},
-        schema={"cid": pl.UInt32, "lit": pl.UInt32},
-    )
-    values = pl.DataFrame(
-        {
-            "lit": [i for i, (_, it) in enumerate(lits) for _ in set(it.values)],
-            "key": [str(v) for _, it in lits for v in set(it.values)],
-            "ok": True,
-        },
-        schema={"lit": pl.UInt32, "key": pl.String, "ok": pl.Boolean},
-    )
-    sub = pairs.join(lit_table, on="cid")
-    sub = sub.with_columns(key=cols.lower(name).gather(sub["row"]))
-    checked = sub.join(values, on=["lit", "key"], how="left")
-    return checked.filter(pl.col("ok").is_null())["pid"]
-
-
-def _condition_failures(
-    cols: Columns, pairs: pl.DataFrame, lits: list[tuple[int, CompiledItem, bool]]
-) -> list[pl.Series]:
-    by_signature: dict[Hashable, list[int]] = defaultdict(list)
-    first: dict[Hashable, tuple[CompiledItem, bool]] = {}
-    for cid, item, negated in lits:
-        key = _signature(item, negated)
-        by_signature[key].append(cid)
-        first.setdefault(key, (item, negated))
-    failures = []
-    for key, cids in by_signature.items():
-        sub = pairs.filter(pl.col("cid").is_in(cids))
-        ok = cols.condition(*first[key]).gather(sub["row"])
-        failures.append(sub["pid"].filter(~ok))
-    return failures
-
-
-def residual_failures(
-    cols: Columns, pairs: pl.DataFrame, plans: list[ConjunctionPlan]
-) -> np.ndarray:
-    """Boolean mask over ``pairs`` (with a ``pid`` column): True where a residual fails."""
-    classes: dict[ResidualClass, list[tuple[int, CompiledItem, bool]]] = defaultdict(list)
-    for plan in plans:
-        if plan.anchor is None:
-            continue
-        for item, negated in plan.residuals:
-            classes[_residual_class(item, negated)].append((plan.cid, item, negated))
-    failed = np.zeros(pairs.height, dtype=bool)
-    for key, lits in classes.items():
-        kind = key[0]
-        if kind == "range":
-            found = _range_failures(cols, pairs, key, [(c, it) for c, it, _ in lits])
-        elif kind == "equals":
-            found = [_equals_failures(cols, pairs, key[1], [(c, it) for c, it, _ in lits])]
-        else:
-            found = _condition_failures(cols, pairs, lits)
-        for pids in found:
-            failed[pids.to_numpy()] = True
-    return failed
-
-
-def rule_pairs(frame: pl.DataFrame, plans: list[ConjunctionPlan]) -> pl.DataFrame:
-    """Unique (row, rule_pk) for every row of ``frame`` satisfying each planned rule."""
-    if not plans or frame.height == 0:
-        return _empty(RULE_PAIRS)
-    cols = Columns(frame)
-    anchored = anchor_pairs(cols, plans).with_row_index("pid")
-    if anchored.height:
-        failed = residual_failures(cols, anchored, plans)
-        anchored = anchored.filter(pl.Series(~failed))
-    pairs = pl.concat([anchored.select("row", "cid"), scan_pairs(cols, plans)])
-    rule_of = pl.Series([p.rule_pk for p in plans], dtype=pl.Int64)
-    result = pl.DataFrame({"row": pairs["row"], "rule_pk": rule_of.gather(pairs["cid"])})
-    multi = _rules_with_many_conjunctions(plans)
-    if not multi:
-        return result
-    is_multi = pl.col("rule_pk").is_in(sorted(multi))
-    return pl.concat([result.filter(~is_multi), result.filter(is_multi).unique()])
-
-
-def _rules_with_many_conjunctions(plans: list[ConjunctionPlan]) -> set[int]:
-    count: dict[int, int] = defaultdict(int)
-    for plan in plans:
-        count[plan.rule_pk] += 1
-    return {pk for pk, n in count.items() if n > 1}
-
-
-__all__ = ["Columns", "anchor_pairs", "residual_failures", "rule_pairs", "scan_pairs"]
+__all__ = [
+    "AnchorGroup",
+    "Columns",
+    "ModelTables",
+    "build_tables",
+    "cell_bounds",
+    "cell_range",
+    "matching_pairs",
+    "model_tables",
+    "scan_pairs",
+]

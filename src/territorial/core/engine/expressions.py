@@ -157,10 +157,15 @@ def within_column(frame: pl.DataFrame, item: CompiledItem) -> pl.Series:
 
 
 def prepare(
-    accounts: pl.DataFrame, rules: Iterable[CompiledRule], *, fields: dict[str, FieldType]
+    accounts: pl.DataFrame,
+    rules: Iterable[CompiledRule],
+    *,
+    fields: dict[str, FieldType],
+    drop_excluded: bool = True,
 ) -> pl.DataFrame:
     """The account frame with every needed column present and typed, rows excluded from
-    realignment dropped, and the ``within`` columns added.
+    realignment dropped (unless ``drop_excluded`` is false), and the ``within`` columns
+    added.
 
     A missing column is treated as all empty (all false for a boolean).
     """
@@ -174,7 +179,7 @@ def prepare(
             columns.append(pl.col(name).cast(dtype))
     if columns:
         frame = frame.with_columns(columns)
-    if "excluded_from_realign" in frame.columns:
+    if drop_excluded and "excluded_from_realign" in frame.columns:
         frame = frame.filter(~pl.col("excluded_from_realign").fill_null(False))
     seen: set[str] = set()
     extra = []

@@ -1,9 +1,12 @@
 """Online assignment: an in-memory index that assigns ONE account in microseconds.
 
-Built from the same plan as the vectorized engine: each anchored conjunction is filed in a
-hash table under its keys (lower-cased value, or prefix of a given length); assigning an
-account looks up its own keys, then checks the few candidates' residual items with the
-reference evaluator. Scan conjunctions (no anchor) are checked for every account.
+Built from the same plan as the vectorized engine (``plan.model_plan``): each hash-anchored
+conjunction is filed in a hash table under its keys (lower-cased value, or prefix of a
+given length); each range-anchored one under the cells of its interval among the sorted
+bounds of its field, found with ``bisect``. Assigning an account looks up its own keys and
+cells, then checks the few candidates' residual items with the reference evaluator; only
+the conjunctions with no anchor at all are checked for every account. A matched
+conjunction gives its target's territories directly.
 Agrees with ``rules.reference`` (property-tested).
 
 >>> from territorial.core.fields import FieldCatalog
@@ -11,73 +14,114 @@ Agrees with ``rules.reference`` (property-tested).
 >>> from territorial.core.rules.compile import ModelInput, TerritoryNode, compile_model
 >>> model = ModelInput(
 ...     [TerritoryNode(1), TerritoryNode(2, 1)],
-...     [Rule("Bay", (RuleItem(1, "BillingPostalCode", "startsWith", "940,941"),), id=3)],
-...     [(3, 1, True)],
+...     [Rule("Bay", (RuleItem(1, "BillingPostalCode", "startsWith", "940,941"),), id=3),
+...      Rule("Big", (RuleItem(1, "AnnualRevenue", "greaterThan", "1e6"),), id=4)],
+...     [(3, 1, True), (4, 2, False)],
 ... )
 >>> index = OnlineIndex.build(compile_model(model, FieldCatalog.standard("account")))
->>> index.assign({"billing_postal_code": "94105"})
+>>> index.assign({"billing_postal_code": "94105", "annual_revenue": 2e6})
 [(1, 3), (2, 3)]
->>> index.assign({"billing_postal_code": "10001"})
-[]
+>>> index.assign({"billing_postal_code": "94105", "annual_revenue": 1e6})
+[(1, 3)]
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from territorial.core.engine.plan import Anchor, ConjunctionPlan, plan_rules
-from territorial.core.rules.compile import CompiledModel, effective_rule_pks
+from territorial.core.engine.execute import cell_range, interval_bounds
+from territorial.core.engine.plan import (
+    EPOCH,
+    Anchor,
+    ConjunctionPlan,
+    Interval,
+    Target,
+    model_plan,
+)
+from territorial.core.fields import FieldType
+from territorial.core.rules.compile import CompiledModel
 from territorial.core.rules.reference import as_boolean, is_blank, item_matches
 
 
 @dataclass
+class RangeTable:
+    """Range-anchored conjunctions of one field, by cell among the sorted bounds."""
+
+    ranged: tuple[str, FieldType]
+    bounds: list[float]
+    cells: list[list[ConjunctionPlan]]
+
+    @classmethod
+    def build(cls, ranged: tuple[str, FieldType], plans: list[ConjunctionPlan]) -> RangeTable:
+        intervals = [(p, p.interval) for p in plans if p.interval is not None]
+        bounds = sorted({b for _, i in intervals for b in interval_bounds(i)})
+        cells: list[list[ConjunctionPlan]] = [[] for _ in range(2 * len(bounds) + 1)]
+        for plan, allowed in intervals:
+            first, last = cell_range(bounds, allowed)
+            for cell in range(first, last + 1):
+                cells[cell].append(plan)
+        return cls(ranged, bounds, cells)
+
+    def candidates(self, account: Mapping[str, Any]) -> list[ConjunctionPlan]:
+        name, ftype = self.ranged
+        value = _ordinal(ftype, account.get(name))
+        if value is None:
+            return []
+        i = bisect_left(self.bounds, value)
+        at = i < len(self.bounds) and self.bounds[i] == value
+        return self.cells[2 * i + at]
+
+
+@dataclass
 class OnlineIndex:
-    """Hash tables of anchored conjunctions, the scan conjunctions, and the territories."""
+    """Hash and range tables of anchored conjunctions, the scans, and the targets."""
 
     anchors: dict[Anchor, dict[tuple[str, ...], list[ConjunctionPlan]]]
+    """Key columns → key → conjunctions (whose ranged value, if any, is still checked)."""
+    ranges: list[RangeTable]
     scans: list[ConjunctionPlan]
-    territories_of_rule: dict[int, list[int]]
-    effective: dict[int, tuple[int, ...]]
-    combination: str
+    targets: tuple[Target, ...]
+    fallback: dict[int, tuple[int, ...]]
+    """Territory pk → rules, for territories whose rules are checked one by one."""
+    rule_target: dict[int, int]
 
     @classmethod
     def build(cls, compiled: CompiledModel) -> OnlineIndex:
-        """Index the effective rules of a compiled model."""
-        rules = [compiled.rules[pk] for pk in sorted(effective_rule_pks(compiled))]
+        """Index the plan of a compiled model."""
+        plan = model_plan(compiled)
         anchors: dict[Anchor, dict[tuple[str, ...], list[ConjunctionPlan]]] = defaultdict(dict)
+        by_range: dict[tuple[str, FieldType], list[ConjunctionPlan]] = defaultdict(list)
         scans: list[ConjunctionPlan] = []
-        for plan in plan_rules(rules):
-            if plan.anchor is None:
-                scans.append(plan)
-                continue
-            table = anchors[plan.anchor]
-            for key in plan.keys:
-                table.setdefault(key, []).append(plan)
-        territories: dict[int, list[int]] = defaultdict(list)
-        for territory_pk, pks in sorted(compiled.effective.items()):
-            for pk in pks:
-                territories[pk].append(territory_pk)
-        return cls(
-            dict(anchors), scans, dict(territories), compiled.effective, compiled.combination
-        )
+        for conj in plan.conjunctions:
+            if conj.anchor is None:
+                scans.append(conj)
+            elif not conj.anchor.columns and conj.anchor.ranged is not None:
+                by_range[conj.anchor.ranged].append(conj)
+            else:
+                table = anchors[Anchor(conj.anchor.columns)]
+                for key in conj.keys:
+                    table.setdefault(key, []).append(conj)
+        ranges = [RangeTable.build(a, ps) for a, ps in by_range.items()]
+        return cls(dict(anchors), ranges, scans, plan.targets, plan.fallback, plan.rule_target)
 
-    def matching_rules(self, account: Mapping[str, Any]) -> set[int]:
-        """Pks of the effective rules the account satisfies."""
-        matched: set[int] = set()
+    def matching_targets(self, account: Mapping[str, Any]) -> dict[int, int]:
+        """Target index → the lowest rule pk of its conjunctions the account satisfies."""
+        found: dict[int, int] = {}
+        lowered: dict[str, str | None] = {}
         for anchor, table in self.anchors.items():
-            key = _key(anchor, account)
-            if key is None:
-                continue
-            for plan in table.get(key, ()):
-                if plan.rule_pk not in matched and _residuals_hold(plan, account):
-                    matched.add(plan.rule_pk)
-        for plan in self.scans:
-            if plan.rule_pk not in matched and _residuals_hold(plan, account):
-                matched.add(plan.rule_pk)
-        return matched
+            key = _key(anchor, account, lowered)
+            if key is not None and key in table:
+                _check(table[key], account, found)
+        for ranges in self.ranges:
+            _check(ranges.candidates(account), account, found)
+        _check(self.scans, account, found)
+        return found
 
     def assign(self, account: Mapping[str, Any]) -> list[tuple[int, int]]:
         """``(territory_pk, rule_pk)`` for every territory the rules put the account in,
@@ -85,33 +129,88 @@ class OnlineIndex:
         (territory, account) pairs are the caller's business."""
         if as_boolean(account.get("excluded_from_realign")):
             return []
-        matched = self.matching_rules(account)
-        candidates = {t for pk in matched for t in self.territories_of_rule.get(pk, ())}
-        result = []
-        for territory_pk in sorted(candidates):
-            pks = self.effective[territory_pk]
-            hits = [pk for pk in pks if pk in matched]
-            if self.combination == "any" or len(hits) == len(pks):
-                result.append((territory_pk, hits[0]))
+        found = self.matching_targets(account)
+        result = [
+            (territory_pk, rule_pk)
+            for target, rule_pk in found.items()
+            for territory_pk in self.targets[target].territories
+        ]
+        if self.fallback:
+            matched = {pk for pk, target in self.rule_target.items() if target in found}
+            result.extend(
+                (territory_pk, rules[0])
+                for territory_pk, rules in self.fallback.items()
+                if all(pk in matched for pk in rules)
+            )
+        result.sort()
         return result
 
 
-def _key(anchor: Anchor, account: Mapping[str, Any]) -> tuple[str, ...] | None:
+def _check(
+    candidates: list[ConjunctionPlan], account: Mapping[str, Any], found: dict[int, int]
+) -> None:
+    for conj in candidates:
+        best = found.get(conj.target)
+        if (
+            (best is None or conj.rule_pk < best)
+            and (conj.interval is None or _inside(conj, account))
+            and all(item_matches(item, account) != negated for item, negated in conj.residuals)
+        ):
+            found[conj.target] = conj.rule_pk
+
+
+def _inside(conj: ConjunctionPlan, account: Mapping[str, Any]) -> bool:
+    """The account's value of the conjunction's ranged field is in its interval."""
+    assert conj.anchor is not None and conj.anchor.ranged is not None
+    assert conj.interval is not None
+    name, ftype = conj.anchor.ranged
+    value = _ordinal(ftype, account.get(name))
+    return value is not None and _holds(conj.interval, value)
+
+
+def _holds(allowed: Interval, value: float) -> bool:
+    low, high = allowed.low, allowed.high
+    if low is not None and not (value > low[0] or (value == low[0] and not low[1])):
+        return False
+    return high is None or value < high[0] or (value == high[0] and not high[1])
+
+
+def _lowered(name: str, account: Mapping[str, Any], cache: dict[str, str | None]) -> str | None:
+    if name not in cache:
+        value = account.get(name)
+        text = None if value is None else value if isinstance(value, str) else str(value)
+        cache[name] = None if text is None or is_blank(text) else text.lower()
+    return cache[name]
+
+
+def _key(
+    anchor: Anchor, account: Mapping[str, Any], cache: dict[str, str | None]
+) -> tuple[str, ...] | None:
     parts = []
     for name, length in anchor.columns:
-        value = account.get(name)
-        if value is None:
+        text = _lowered(name, account, cache)
+        if text is None:
             return None
-        text = value if isinstance(value, str) else str(value)
-        if is_blank(text):
-            return None
-        lowered = text.lower()
-        parts.append(lowered[:length] if length else lowered)
+        parts.append(text[:length] if length else text)
     return tuple(parts)
 
 
-def _residuals_hold(plan: ConjunctionPlan, account: Mapping[str, Any]) -> bool:
-    return all(item_matches(item, account) != negated for item, negated in plan.residuals)
+def _ordinal(ftype: FieldType, value: Any) -> float | None:
+    """The value as ``plan.ordinal`` orders it, None when empty (as ``rules.reference``)."""
+    if value is None:
+        return None
+    if ftype is FieldType.DATE:
+        if isinstance(value, datetime):
+            value = value.date()
+        elif isinstance(value, str):
+            if not value.strip():
+                return None
+            value = date.fromisoformat(value)
+        if not isinstance(value, date):
+            raise TypeError(f"{value!r} is not a date")
+        return float((value - EPOCH).days)
+    number = float(value)
+    return None if math.isnan(number) else number
 
 
-__all__ = ["OnlineIndex"]
+__all__ = ["OnlineIndex", "RangeTable"]

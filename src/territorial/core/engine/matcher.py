@@ -1,9 +1,12 @@
 """The vectorized assignment engine: accounts × compiled model → assignments.
 
-``match`` finds, for each effective rule, the account rows that satisfy it (see
-``engine.plan`` for how), then combines them per territory: under ``all`` (ETM) an
-account lands in a territory when it satisfies every effective rule, under ``any`` when it
-satisfies one. Exclusions and ``excluded_from_realign`` win over rules.
+``match`` runs the model's plan (``engine.plan``: one target per distinct tuple of
+effective rules, anchored conjunctions) with ``engine.execute`` to find the (row,
+conjunction) pairs that hold, maps each conjunction to its target's territories, and sorts
+the result once on a packed integer key, keeping per (account, territory) the lowest rule
+pk. Territories whose ``all`` rules were too many to merge (``plan.MAX_PRODUCT``) are
+combined rule by rule (``_all_rules``). Exclusions and ``excluded_from_realign`` win over
+rules.
 
 The result has one row per (account, territory) with ``rule_pk`` = the lowest pk among
 the territory's effective rules that the account satisfies, sorted by account_pk then
@@ -12,11 +15,14 @@ territory_pk. It agrees exactly with ``rules.reference.evaluate`` (property-test
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
-from territorial.core.engine.execute import rule_pairs
+from territorial.core.engine.execute import Columns, Csr, Ints, matching_pairs, model_tables
 from territorial.core.engine.expressions import literal_types, prepare, rule_expr
-from territorial.core.engine.plan import plan_rules
+from territorial.core.engine.plan import ModelPlan, model_plan
 from territorial.core.rules.compile import CompiledModel, CompiledRule, effective_rule_pks
 from territorial.core.rules.reference import RESULT_SCHEMA
 
@@ -190,13 +196,149 @@ def match(
     >>> match(accounts, compiled).rows()
     [(1, 1, 9), (1, 2, 9)]
     """
-    used = sorted(effective_rule_pks(compiled))
-    if not used:
+    plan = model_plan(compiled)
+    if not plan.targets:
         return empty_result()
-    rules = [compiled.rules[pk] for pk in used]
-    frame = prepare(accounts, rules, fields=literal_types(rules))
-    pairs = rule_pairs(frame, plan_rules(rules))
-    return combine(pairs, frame["pk"], compiled, exclusions)
+    rules = [compiled.rules[pk] for pk in sorted(effective_rule_pks(compiled))]
+    frame = prepare(accounts, rules, fields=literal_types(rules), drop_excluded=False)
+    excluded = frame["excluded_from_realign"].fill_null(False).to_numpy()
+    cols = Columns(frame, ~np.asarray(excluded, dtype=bool))
+    rows, cids = matching_pairs(cols, model_tables(compiled, plan))
+    layout = _layout(compiled, plan)
+    order, pk_by_order = _account_order(frame["pk"])
+    rows, territories, rules_rank = _territory_pairs(layout, rows, cids)
+    if plan.fallback:
+        extra = _fallback_pairs(compiled, plan, layout, rows, cids)
+        rows, territories, rules_rank = (
+            np.concatenate([a, b])
+            for a, b in zip((rows, territories, rules_rank), extra, strict=True)
+        )
+    result = _sorted_result(layout, pk_by_order, order[rows], territories, rules_rank)
+    return _without_exclusions(result, exclusions)
+
+
+@dataclass
+class Layout:
+    """Integer ranks of territories and rules, and each conjunction's target and rule."""
+
+    territory_pks: Ints
+    rule_pks: Ints
+    cid_target: Ints
+    cid_rule: Ints
+    """Rank of the rule a conjunction assigns with."""
+    territories: Csr
+    """Territory ranks by target."""
+
+
+def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
+    layout = compiled.engine_cache.get("layout")
+    if isinstance(layout, Layout):
+        return layout
+    territory_pks = np.array(sorted(compiled.effective), dtype=np.int64)
+    rule_pks = np.array(sorted(effective_rule_pks(compiled)), dtype=np.int64)
+    conjunctions = plan.conjunctions
+    slots = [i for i, t in enumerate(plan.targets) for _ in t.territories]
+    ranks = np.searchsorted(territory_pks, [pk for t in plan.targets for pk in t.territories])
+    layout = Layout(
+        territory_pks,
+        rule_pks,
+        np.array([c.target for c in conjunctions], dtype=np.int64),
+        np.searchsorted(rule_pks, [c.rule_pk for c in conjunctions]).astype(np.int64),
+        Csr.build(slots, ranks.tolist(), len(plan.targets)),
+    )
+    compiled.engine_cache["layout"] = layout
+    return layout
+
+
+def _account_order(pks: pl.Series) -> tuple[Ints, Ints]:
+    """Each row's position in account pk order, and the pks in that order."""
+    values = pks.cast(pl.Int64).to_numpy()
+    if values.size < 2 or bool(np.all(values[1:] > values[:-1])):
+        return np.arange(values.size, dtype=np.int64), values
+    by_pk = np.argsort(values, kind="stable")
+    order = np.empty(values.size, dtype=np.int64)
+    order[by_pk] = np.arange(values.size)
+    return order, values[by_pk]
+
+
+def _territory_pairs(layout: Layout, rows: Ints, cids: Ints) -> tuple[Ints, Ints, Ints]:
+    """(row, territory rank, rule rank) for every territory of each pair's target."""
+    index, territories = layout.territories.expand(
+        np.arange(rows.size, dtype=np.int64), layout.cid_target[cids]
+    )
+    return rows[index], territories, layout.cid_rule[cids[index]]
+
+
+def _fallback_pairs(
+    compiled: CompiledModel, plan: ModelPlan, layout: Layout, rows: Ints, cids: Ints
+) -> tuple[Ints, Ints, Ints]:
+    """(row, territory rank, rule rank) of the territories combined rule by rule."""
+    rule_of_target = {t: pk for pk, t in plan.rule_target.items()}
+    rule_pk = np.array(
+        [rule_of_target.get(t, -1) for t in range(len(plan.targets))], dtype=np.int64
+    )[layout.cid_target[cids]]
+    pairs = pl.DataFrame(
+        {"row": rows.astype(np.uint32), "rule_pk": rule_pk}, schema=PAIR_SCHEMA
+    ).filter(pl.col("rule_pk") >= 0)
+    found = _all_rules(pairs.unique(), compiled, sorted(plan.fallback))
+    return (
+        found["row"].cast(pl.Int64).to_numpy(),
+        np.searchsorted(layout.territory_pks, found["territory_pk"].to_numpy()),
+        np.searchsorted(layout.rule_pks, found["rule_pk"].to_numpy()),
+    )
+
+
+def _sorted_result(
+    layout: Layout, pk_by_order: Ints, order: Ints, territories: Ints, rules: Ints
+) -> pl.DataFrame:
+    """The assignment frame, sorted, with the lowest rule per (account, territory)."""
+    t_bits = max(1, (layout.territory_pks.size - 1).bit_length())
+    r_bits = max(1, (layout.rule_pks.size - 1).bit_length())
+    if max(1, (pk_by_order.size - 1).bit_length()) + t_bits + r_bits > 63:
+        return _sorted_result_by_columns(layout, pk_by_order, order, territories, rules)
+    packed = (order << (t_bits + r_bits)) | (territories << r_bits) | rules
+    key = pl.Series(packed).sort().to_numpy()
+    group = key >> r_bits
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    key = key[first]
+    return pl.DataFrame(
+        {
+            "account_pk": pk_by_order[key >> (t_bits + r_bits)],
+            "territory_pk": layout.territory_pks[(key >> r_bits) & ((1 << t_bits) - 1)],
+            "rule_pk": layout.rule_pks[key & ((1 << r_bits) - 1)],
+        },
+        schema=RESULT_SCHEMA,
+    )
+
+
+def _sorted_result_by_columns(
+    layout: Layout, pk_by_order: Ints, order: Ints, territories: Ints, rules: Ints
+) -> pl.DataFrame:
+    """``_sorted_result`` when the ranks do not fit in one 63-bit key."""
+    ranked = pl.DataFrame({"o": order, "t": territories, "r": rules}).sort("o", "t", "r")
+    ranked = ranked.unique(subset=["o", "t"], keep="first", maintain_order=True)
+    return pl.DataFrame(
+        {
+            "account_pk": pk_by_order[ranked["o"].to_numpy()],
+            "territory_pk": layout.territory_pks[ranked["t"].to_numpy()],
+            "rule_pk": layout.rule_pks[ranked["r"].to_numpy()],
+        },
+        schema=RESULT_SCHEMA,
+    )
+
+
+def _without_exclusions(result: pl.DataFrame, exclusions: pl.DataFrame | None) -> pl.DataFrame:
+    if exclusions is None or not exclusions.height:
+        return result
+    return result.join(
+        exclusions.select(
+            pl.col("territory_pk").cast(pl.Int64), pl.col("account_pk").cast(pl.Int64)
+        ),
+        on=["account_pk", "territory_pk"],
+        how="anti",
+        maintain_order="left",
+    )
 
 
 __all__ = ["combine", "empty_result", "match", "match_by_scan", "rule_pairs_by_scan"]

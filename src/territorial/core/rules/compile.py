@@ -369,6 +369,11 @@ class CompiledModel:
     combination: RuleCombination
     territories: dict[int, TerritoryNode]
     warnings: list[RuleWarning] = field(default_factory=list)
+    engine_cache: dict[str, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """What the engine derives from the model once (its plan); do not mutate the model
+    after the engine has used it."""
 
 
 def _ancestors(territories: dict[int, TerritoryNode]) -> dict[int, list[int]]:
