@@ -80,6 +80,11 @@ from territorial.services.models import (
 )
 from territorial.services.overview import model_overview
 from territorial.services.runs import run_rules
+from territorial.services.salesforce import (
+    export_dataloader_files,
+    export_salesforce_metadata,
+    import_salesforce_metadata,
+)
 from territorial.services.specs import create_model_from_spec, read_spec
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
@@ -127,12 +132,15 @@ __all__ = [
     "explain",
     "export_accounts",
     "export_assignments",
+    "export_dataloader_files",
     "export_opportunities",
+    "export_salesforce_metadata",
     "export_user_territories",
     "export_users",
     "import_accounts",
     "import_assignments",
     "import_opportunities",
+    "import_salesforce_metadata",
     "import_user_territories",
     "import_users",
     "include_account",

@@ -116,9 +116,11 @@ class Problem:
     """1-based line number in the file, counting the header as line 1."""
     column: str | None = None
     hint: str | None = None
+    file: str | None = None
+    """The file the problem is in, when one input spans many files (a metadata folder)."""
 
     def __str__(self) -> str:
-        where = []
+        where = [self.file] if self.file is not None else []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
@@ -150,7 +152,13 @@ class InputFileError(ValidationError):
             **super().to_dict(),
             "file": self.path,
             "problems": [
-                {"row": p.row, "column": p.column, "message": p.message, "hint": p.hint}
+                {
+                    "file": p.file,
+                    "row": p.row,
+                    "column": p.column,
+                    "message": p.message,
+                    "hint": p.hint,
+                }
                 for p in self.problems
             ],
         }

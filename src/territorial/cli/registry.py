@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         opportunities,
         rules,
         runs,
+        salesforce,
     )
 
     app.add_typer(models.app, name="model")
@@ -29,6 +30,11 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit.audit_log)
     app.command("explain")(explain.explain)
     app.add_typer(opportunities.app, name="opportunities")
+    app.add_typer(salesforce.app, name="salesforce")
+    from territorial.cli import compare, reports
+
+    app.add_typer(reports.app, name="report")
+    app.command("compare")(compare.compare)
     from territorial.cli import data  # import, export, field
 
     data.register(app)

@@ -1,0 +1,2 @@
+"""Salesforce interoperability: Territory2 metadata (both layouts), package.xml and
+Data Loader files."""

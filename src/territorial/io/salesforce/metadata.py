@@ -1,0 +1,750 @@
+"""Territory2 metadata folders, both layouts, to and from a :class:`ModelSpec`.
+
+Source format (sfdx) names files ``X.territory2Model-meta.xml``,
+``territories/X.territory2-meta.xml``, ``rules/X.territory2Rule-meta.xml``,
+``territory2Types/X.territory2Type-meta.xml`` and ``settings/Territory2.settings-meta.xml``;
+the Metadata API format (mdapi) drops ``-meta.xml`` and adds ``package.xml``. A developer
+name is the file name; ``<name>`` is the label.
+
+Reading collects every problem of every file (file, line, element, fix) and raises one
+:class:`~territorial.errors.InputFileError`; it writes nothing anywhere. What is legal but
+suspicious (a rule with no items, duplicate type priorities...) comes back as warnings.
+
+Settings of ``Territory2.settings`` and model custom fields are kept in the model's
+``settings`` (see :data:`SETTING_KEYS`), so they export back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from territorial.core.fields import FieldCatalog
+from territorial.core.model import (
+    AccessLevel,
+    ModelSpec,
+    Rule,
+    RuleAssociation,
+    RuleItem,
+    Territory,
+    TerritoryType,
+)
+from territorial.core.rules.operators import Operator, parse_operator
+from territorial.errors import InputFileError, Problem
+from territorial.io.salesforce.package import (
+    DEFAULT_API_VERSION,
+    package_xml,
+    read_package_version,
+)
+from territorial.io.salesforce.xmltree import (
+    Child,
+    XmlDoc,
+    XmlSyntaxError,
+    parse_xml,
+    render,
+    typed_value,
+)
+
+Layout = Literal["sfdx", "mdapi"]
+LAYOUTS: tuple[Layout, ...] = ("sfdx", "mdapi")
+
+# Model settings that hold Salesforce data (documented in docs/salesforce.md).
+API_VERSION = "salesforce_api_version"
+OPPORTUNITY_FILTER = "opportunity_filter"  # on | off
+RUN_ON_CREATE = "opportunity_filter_run_on_create"  # true | false
+APEX_CLASS = "opportunity_filter_apex_class"
+DEFAULT_ACCESS = {
+    "defaultAccountAccessLevel": "default_account_access_level",
+    "defaultCaseAccessLevel": "default_case_access_level",
+    "defaultContactAccessLevel": "default_contact_access_level",
+    "defaultOpportunityAccessLevel": "default_opportunity_access_level",
+}
+CUSTOM_PREFIX = "custom:"
+SETTING_KEYS = (
+    API_VERSION,
+    OPPORTUNITY_FILTER,
+    RUN_ON_CREATE,
+    APEX_CLASS,
+    *DEFAULT_ACCESS.values(),
+)
+
+ACCESS_LEVELS: dict[str, tuple[str, ...]] = {
+    "accountAccessLevel": ("Read", "Edit", "All"),
+    "caseAccessLevel": ("None", "Read", "Edit"),
+    "contactAccessLevel": ("None", "Read", "Edit"),
+    "opportunityAccessLevel": ("None", "Read", "Edit"),
+}
+_ACCESS_ATTR = {
+    "accountAccessLevel": "account_access_level",
+    "caseAccessLevel": "case_access_level",
+    "contactAccessLevel": "contact_access_level",
+    "opportunityAccessLevel": "opportunity_access_level",
+}
+_KNOWN = {
+    "Territory2Type": {"name", "priority", "description"},
+    "Territory2Model": {"name", "description", "customFields"},
+    "Territory2": {
+        *ACCESS_LEVELS,
+        "name",
+        "description",
+        "customFields",
+        "parentTerritory",
+        "ruleAssociations",
+        "territory2Type",
+    },
+    "Territory2Rule": {"active", "booleanFilter", "name", "objectType", "ruleItems"},
+    "Territory2Settings": {
+        *DEFAULT_ACCESS,
+        "enableTerritoryManagement2",
+        "opportunityFilterSettings",
+    },
+}
+_OPERATORS = ", ".join(o.value for o in Operator)
+
+
+@dataclass
+class MetadataModel:
+    """What was read from a metadata folder: the model and everything worth saying."""
+
+    spec: ModelSpec
+    layout: Layout
+    root: Path
+    files: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Reader:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: int = 0
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def load(self, path: Path, root_tag: str) -> XmlDoc | None:
+        self.files += 1
+        rel = self.rel(path)
+        try:
+            doc = parse_xml(path.read_bytes(), rel)
+        except XmlSyntaxError as err:
+            self.problems.append(
+                Problem(
+                    f"not well-formed XML: {err}",
+                    row=err.line,
+                    hint="Fix the XML (a retrieve from Salesforce gives valid files).",
+                    file=rel,
+                )
+            )
+            return None
+        except OSError as err:
+            self.problems.append(Problem(f"cannot be read: {err.strerror}", file=rel))
+            return None
+        if doc.root.tag != root_tag:
+            doc.problem(
+                f"the root element is <{doc.root.tag}>, expected <{root_tag}>",
+                doc.root,
+                doc.root.tag,
+                "Check that the file sits in the right folder with the right suffix.",
+            )
+        unknown = sorted({c.tag for c in doc.root} - _KNOWN[root_tag])
+        if unknown and doc.root.tag == root_tag:
+            self.warnings.append(f"{rel}: ignored element(s) {', '.join(unknown)}")
+        return doc
+
+    def finish(self, doc: XmlDoc | None) -> None:
+        if doc is not None:
+            self.problems.extend(doc.problems)
+
+
+def _suffix(kind: str, layout: Layout) -> str:
+    return f".{kind}-meta.xml" if layout == "sfdx" else f".{kind}"
+
+
+def _stem(path: Path, suffix: str) -> str:
+    return path.name[: -len(suffix)]
+
+
+def _files(folder: Path, suffix: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.name.endswith(suffix)), key=lambda p: p.name)
+
+
+def find_metadata_root(path: Path | str) -> Path:
+    """The folder holding ``territory2Models``: ``path`` itself or the one folder below it.
+
+    Accepts a project root, ``force-app/main/default`` or an unpacked mdapi folder.
+    """
+    base = Path(path)
+    if not base.is_dir():
+        raise InputFileError(
+            str(base), [Problem("is not a folder", hint="Give the folder of the metadata.")]
+        )
+    if (base / "territory2Models").is_dir():
+        return base
+    found = sorted(
+        p.parent
+        for p in base.glob("**/territory2Models")
+        if p.is_dir()
+        and len(p.relative_to(base).parts) <= 6
+        and not any(part.startswith(".") or part == "node_modules" for part in p.parts)
+    )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        problem = Problem(
+            "has no territory2Models folder",
+            hint="Give the project root, force-app/main/default or an unpacked mdapi folder.",
+        )
+    else:
+        listed = ", ".join(p.relative_to(base).as_posix() for p in found)
+        problem = Problem(f"holds several metadata folders ({listed})", hint="Give one of them.")
+    raise InputFileError(str(base), [problem])
+
+
+def _detect_layout(models: Path, model_dir: Path) -> Layout:
+    if any(p.name.endswith("-meta.xml") for p in model_dir.iterdir()):
+        return "sfdx"
+    return "mdapi"
+
+
+def _choose_model(reader: _Reader, models: Path, model: str | None) -> Path:
+    dirs = sorted(p for p in models.iterdir() if p.is_dir())
+    if model is not None:
+        chosen = [p for p in dirs if p.name.lower() == model.lower()]
+        if chosen:
+            return chosen[0]
+        names = ", ".join(p.name for p in dirs) or "none"
+        raise InputFileError(
+            reader.rel(models),
+            [Problem(f"has no model {model!r} (models: {names})", hint="Pick one of them.")],
+        )
+    if len(dirs) == 1:
+        return dirs[0]
+    names = ", ".join(p.name for p in dirs) or "none"
+    raise InputFileError(
+        str(models),
+        [
+            Problem(
+                f"holds {len(dirs)} models ({names})" if dirs else "holds no model folder",
+                hint="Choose one with --model NAME." if dirs else "Retrieve a Territory2Model.",
+            )
+        ],
+    )
+
+
+def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataModel:
+    """Read one Territory2 model (and the types and settings beside it) from a folder.
+
+    Raise :class:`InputFileError` listing every problem of every file; nothing is written.
+    """
+    root = find_metadata_root(path)
+    reader = _Reader(root)
+    model_dir = _choose_model(reader, root / "territory2Models", model)
+    layout = _detect_layout(root / "territory2Models", model_dir)
+    dev = model_dir.name
+    spec = ModelSpec(developer_name=dev)
+    model_file = model_dir / f"{dev}{_suffix('territory2Model', layout)}"
+    if model_file.is_file():
+        _read_model(reader, model_file, spec)
+    else:
+        reader.problems.append(
+            Problem(
+                f"the model file {model_file.name} is missing",
+                hint="Retrieve the Territory2Model along with its territories and rules.",
+                file=reader.rel(model_dir),
+            )
+        )
+    settings = _read_settings(reader, root, layout)
+    spec.settings.update(settings)
+    version = _api_version(root, Path(path))
+    if version:
+        spec.settings[API_VERSION] = version
+    suffix = _suffix("territory2Type", layout)
+    spec.types = [
+        t
+        for p in _files(root / "territory2Types", suffix)
+        if (t := _read_type(reader, p, _stem(p, suffix))) is not None
+    ]
+    suffix = _suffix("territory2Rule", layout)
+    spec.rules = [
+        r
+        for p in _files(model_dir / "rules", suffix)
+        if (r := _read_rule(reader, p, _stem(p, suffix))) is not None
+    ]
+    suffix = _suffix("territory2", layout)
+    for p in _files(model_dir / "territories", suffix):
+        _read_territory(reader, p, _stem(p, suffix), spec)
+    if reader.problems:
+        raise InputFileError(str(root), reader.problems)
+    result = MetadataModel(spec, layout, root, reader.files, reader.warnings)
+    result.warnings.extend(model_warnings(spec))
+    return result
+
+
+def _api_version(root: Path, given: Path) -> str | None:
+    for candidate in (root / "package.xml", given / "manifest" / "package.xml"):
+        if candidate.is_file():
+            return read_package_version(candidate.read_bytes(), candidate.name)
+    return None
+
+
+def _custom_fields(doc: XmlDoc, parent: ET.Element) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for element in parent.findall("customFields"):
+        name = doc.required(element, "name")
+        if name:
+            values[name] = doc.text(element, "value") or ""
+    return values
+
+
+def _read_model(reader: _Reader, path: Path, spec: ModelSpec) -> None:
+    doc = reader.load(path, "Territory2Model")
+    if doc is not None:
+        spec.name = doc.required(doc.root, "name", "Give the model's label in <name>.")
+        spec.description = doc.text(doc.root, "description") or ""
+        for key, value in _custom_fields(doc, doc.root).items():
+            spec.settings[CUSTOM_PREFIX + key] = value
+    reader.finish(doc)
+
+
+def _read_settings(reader: _Reader, root: Path, layout: Layout) -> dict[str, str]:
+    path = root / "settings" / f"Territory2{_suffix('settings', layout)}"
+    if not path.is_file():
+        return {}
+    doc = reader.load(path, "Territory2Settings")
+    settings: dict[str, str] = {}
+    if doc is not None:
+        for tag, key in DEFAULT_ACCESS.items():
+            value = doc.text(doc.root, tag)
+            if value:
+                settings[key] = _access(doc, doc.root, tag[7].lower() + tag[8:], tag, value)
+        opp = doc.root.find("opportunityFilterSettings")
+        if opp is not None:
+            enabled = doc.boolean(opp, "enableFilter", default=False)
+            settings[OPPORTUNITY_FILTER] = "on" if enabled else "off"
+            if doc.text(opp, "runOnCreate") is not None:
+                settings[RUN_ON_CREATE] = str(doc.boolean(opp, "runOnCreate")).lower()
+            apex = doc.text(opp, "apexClassName")
+            if apex:
+                settings[APEX_CLASS] = apex
+                reader.warnings.append(
+                    f"{doc.file}: the opportunity filter runs Apex class {apex!r}; Territorial "
+                    "assigns opportunities by the model's opportunity_policy instead"
+                )
+            if enabled:
+                settings["opportunity_policy"] = "priority"
+    reader.finish(doc)
+    return settings
+
+
+def _access(doc: XmlDoc, parent: ET.Element, kind: str, tag: str, value: str) -> str:
+    allowed = ACCESS_LEVELS[kind]
+    for level in allowed:
+        if level.lower() == value.lower():
+            return level
+    doc.problem(
+        f"<{tag}> {value!r} is not an access level",
+        parent.find(tag),
+        tag,
+        f"Use one of: {', '.join(allowed)}.",
+    )
+    return allowed[-1]
+
+
+def _read_type(reader: _Reader, path: Path, dev: str) -> TerritoryType | None:
+    doc = reader.load(path, "Territory2Type")
+    result = None
+    if doc is not None:
+        label = doc.required(doc.root, "name")
+        raw = doc.required(doc.root, "priority", "Give an integer <priority>.")
+        priority = 0
+        if raw:
+            try:
+                priority = int(raw)
+            except ValueError:
+                doc.problem(
+                    f"<priority> {raw!r} is not an integer",
+                    doc.root.find("priority"),
+                    "priority",
+                    "Write a whole number, e.g. <priority>10</priority>.",
+                )
+        result = TerritoryType(dev, priority, label, doc.text(doc.root, "description") or "")
+    reader.finish(doc)
+    return result
+
+
+def _read_rule(reader: _Reader, path: Path, dev: str) -> Rule | None:
+    doc = reader.load(path, "Territory2Rule")
+    if doc is None:
+        return None
+    root = doc.root
+    active = doc.boolean(root, "active")
+    label = doc.required(root, "name", "Give the rule's label in <name>.")
+    object_type = doc.required(root, "objectType", "Write <objectType>Account</objectType>.")
+    if object_type and object_type.lower() != "account":
+        doc.problem(
+            f"<objectType> {object_type!r} is not supported",
+            root.find("objectType"),
+            "objectType",
+            "Territory2 rules assign accounts: write <objectType>Account</objectType>.",
+        )
+    items: list[RuleItem] = []
+    for number, element in enumerate(root.findall("ruleItems"), start=1):
+        fld = doc.required(element, "field", "Name the field, e.g. Account.BillingStateCode.")
+        raw_op = doc.required(element, "operation", f"Use one of: {_OPERATORS}.")
+        op = parse_operator(raw_op) if raw_op else None
+        if raw_op and op is None:
+            doc.problem(
+                f"unknown operator {raw_op!r} in rule item {number}",
+                element.find("operation"),
+                "operation",
+                f"Use one of: {_OPERATORS}.",
+            )
+        value = doc.text(element, "value") or ""
+        items.append(RuleItem(number, fld, op.value if op else raw_op, value))
+    boolean_filter = doc.text(root, "booleanFilter") or None
+    reader.finish(doc)
+    return Rule(dev, tuple(items), boolean_filter, active, label)
+
+
+def _read_territory(reader: _Reader, path: Path, dev: str, spec: ModelSpec) -> None:
+    doc = reader.load(path, "Territory2")
+    if doc is None:
+        return
+    root = doc.root
+    levels: dict[str, str] = {}
+    for tag, attr in _ACCESS_ATTR.items():
+        value = doc.text(root, tag)
+        default = spec.settings.get(DEFAULT_ACCESS["default" + tag[0].upper() + tag[1:]], "Edit")
+        levels[attr] = _access(doc, root, tag, tag, value) if value else default
+
+    def level(attr: str) -> AccessLevel:
+        return cast(AccessLevel, levels[attr])
+
+    territory = Territory(
+        developer_name=dev,
+        type=doc.required(root, "territory2Type", "Name the territory type's developer name."),
+        name=doc.required(root, "name", "Give the territory's label in <name>."),
+        parent=doc.text(root, "parentTerritory") or None,
+        description=doc.text(root, "description") or "",
+        custom=_custom_fields(doc, root),
+        account_access_level=level("account_access_level"),
+        opportunity_access_level=level("opportunity_access_level"),
+        case_access_level=level("case_access_level"),
+        contact_access_level=level("contact_access_level"),
+    )
+    spec.territories.append(territory)
+    for element in root.findall("ruleAssociations"):
+        rule = doc.required(element, "ruleName", "Name the rule's developer name.")
+        inherited = doc.boolean(element, "inherited", default=False)
+        if rule:
+            spec.associations.append(RuleAssociation(rule, dev, inherited))
+    reader.finish(doc)
+
+
+def model_warnings(spec: ModelSpec) -> list[str]:
+    """What is legal but worth a look in a model: rules with no items, inactive rules,
+    rules attached to no territory, duplicate type priorities.
+
+    >>> spec = ModelSpec("M", types=[TerritoryType("A", 1), TerritoryType("B", 1)],
+    ...                  rules=[Rule("R")])
+    >>> for w in model_warnings(spec): print(w)
+    rules with no items (they match no account): R
+    rules attached to no territory: R
+    types sharing priority 1 (opportunity ties stay unassigned): A, B
+    """
+    warnings: list[str] = []
+    attached = {a.rule for a in spec.associations}
+    groups = (
+        ("rules with no items (they match no account)", [r for r in spec.rules if not r.items]),
+        ("inactive rules", [r for r in spec.rules if not r.active]),
+        (
+            "rules attached to no territory",
+            [r for r in spec.rules if r.developer_name not in attached],
+        ),
+    )
+    for what, rules in groups:
+        if rules:
+            warnings.append(f"{what}: {_listing(r.developer_name for r in rules)}")
+    counts = Counter(t.priority for t in spec.types)
+    for priority, count in sorted(counts.items()):
+        if count > 1:
+            names = [t.developer_name for t in spec.types if t.priority == priority]
+            warnings.append(
+                f"types sharing priority {priority} (opportunity ties stay unassigned): "
+                + _listing(names)
+            )
+    return warnings
+
+
+def _listing(names: Iterable[str], limit: int = 10) -> str:
+    items = list(names)
+    shown = ", ".join(items[:limit])
+    return shown + (
+        f" and {len(items) - limit} more ({len(items)} in all)" if len(items) > limit else ""
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def salesforce_field(name: str, catalog: FieldCatalog | None = None) -> str:
+    """A rule item field as metadata writes it: ``Account.`` and the API name.
+
+    >>> salesforce_field("billing_state_code", FieldCatalog.standard("account"))
+    'Account.BillingStateCode'
+    >>> salesforce_field("Tier__c")
+    'Account.Tier__c'
+    """
+    if catalog is not None and (found := catalog.resolve(name)) is not None:
+        return f"Account.{found.salesforce_name}"
+    return name if "." in name else f"Account.{name}"
+
+
+def renumber_filter(text: str, numbers: dict[int, int]) -> str:
+    """Rewrite the item numbers of a boolean filter.
+
+    >>> renumber_filter("1 and (3 or 4)", {1: 1, 3: 2, 4: 3})
+    '1 and (2 or 3)'
+    """
+    return re.sub(r"\d+", lambda m: str(numbers.get(int(m.group()), int(m.group()))), text)
+
+
+def _custom_children(values: dict[str, str]) -> list[Child]:
+    return [
+        ("customFields", [("name", k), ("value", typed_value(v))])
+        for k, v in sorted(values.items())
+    ]
+
+
+def type_xml(t: TerritoryType) -> str:
+    children: list[Child] = []
+    if t.description:
+        children.append(("description", t.description))
+    children += [("name", t.label), ("priority", str(t.priority))]
+    return render("Territory2Type", children)
+
+
+def model_xml(spec: ModelSpec) -> str:
+    custom = {
+        k[len(CUSTOM_PREFIX) :]: v for k, v in spec.settings.items() if k.startswith(CUSTOM_PREFIX)
+    }
+    children = _custom_children(custom)
+    if spec.description:
+        children.append(("description", spec.description))
+    children.append(("name", spec.label))
+    return render("Territory2Model", children)
+
+
+def rule_xml(rule: Rule, catalog: FieldCatalog | None = None) -> str:
+    items = sorted(rule.items, key=lambda i: i.number)
+    numbers = {item.number: position for position, item in enumerate(items, start=1)}
+    children: list[Child] = [("active", "true" if rule.active else "false")]
+    if rule.boolean_filter:
+        children.append(("booleanFilter", renumber_filter(rule.boolean_filter, numbers)))
+    children += [("name", rule.label), ("objectType", "Account")]
+    for item in items:
+        op = parse_operator(item.operator)
+        entry: list[Child] = [
+            ("field", salesforce_field(item.field, catalog)),
+            ("operation", op.value if op else item.operator),
+        ]
+        if item.value:
+            entry.append(("value", item.value))
+        children.append(("ruleItems", entry))
+    return render("Territory2Rule", children)
+
+
+def territory_xml(t: Territory, associations: list[RuleAssociation]) -> str:
+    children: list[Child] = [
+        ("accountAccessLevel", t.account_access_level),
+        ("caseAccessLevel", t.case_access_level),
+        ("contactAccessLevel", t.contact_access_level),
+        *_custom_children(t.custom),
+    ]
+    if t.description:
+        children.append(("description", t.description))
+    children += [("name", t.label), ("opportunityAccessLevel", t.opportunity_access_level)]
+    if t.parent:
+        children.append(("parentTerritory", t.parent))
+    children += [
+        ("ruleAssociations", [("inherited", str(a.inherited).lower()), ("ruleName", a.rule)])
+        for a in associations
+    ]
+    children.append(("territory2Type", t.type))
+    return render("Territory2", children)
+
+
+def settings_xml(settings: dict[str, str]) -> str | None:
+    """``Territory2.settings`` from a model's settings; None when it has none of them."""
+    children: list[Child] = [
+        (tag, settings[key]) for tag, key in DEFAULT_ACCESS.items() if key in settings
+    ]
+    if OPPORTUNITY_FILTER in settings:
+        children.append(("enableTerritoryManagement2", "true"))
+        opp: list[Child] = []
+        if APEX_CLASS in settings:
+            opp.append(("apexClassName", settings[APEX_CLASS]))
+        opp.append(("enableFilter", "true" if settings[OPPORTUNITY_FILTER] == "on" else "false"))
+        if RUN_ON_CREATE in settings:
+            opp.append(("runOnCreate", settings[RUN_ON_CREATE]))
+        children.append(("opportunityFilterSettings", opp))
+    elif children:
+        children.append(("enableTerritoryManagement2", "true"))
+    return render("Territory2Settings", children) if children else None
+
+
+def export_warnings(spec: ModelSpec, catalog: FieldCatalog | None = None) -> list[str]:
+    """What will not deploy, or will behave differently in Salesforce."""
+    warnings: list[str] = []
+    if spec.rule_combination == "any":
+        warnings.append(
+            "the model combines rules with 'any'; Salesforce always requires all of a "
+            "territory's rules, so assignments there will differ"
+        )
+    bad_access = [
+        f"{t.developer_name} ({tag} {getattr(t, attr)})"
+        for t in spec.territories
+        for tag, attr in _ACCESS_ATTR.items()
+        if getattr(t, attr) not in ACCESS_LEVELS[tag]
+    ]
+    if bad_access:
+        warnings.append(f"access levels Salesforce does not accept: {_listing(bad_access)}")
+    odd = sorted(
+        {
+            f
+            for r in spec.rules
+            for i in r.items
+            if not re.fullmatch(r"Account\.[A-Za-z]\w*", f := salesforce_field(i.field, catalog))
+            or (
+                catalog is not None
+                and (c := catalog.resolve(i.field)) is not None
+                and c.custom
+                and not c.name.endswith("__c")
+            )
+        }
+    )
+    if odd:
+        warnings.append(
+            "rule fields that are not Salesforce API names (custom ones end in __c): "
+            + _listing(odd)
+        )
+    return warnings
+
+
+def metadata_files(
+    spec: ModelSpec, layout: Layout, catalog: FieldCatalog | None = None
+) -> dict[str, str]:
+    """Every file of the model's metadata, by path relative to the metadata root."""
+    dev = spec.developer_name
+    files = {
+        f"territory2Models/{dev}/{dev}{_suffix('territory2Model', layout)}": model_xml(spec),
+    }
+    for kind in spec.types:
+        path = f"territory2Types/{kind.developer_name}{_suffix('territory2Type', layout)}"
+        files[path] = type_xml(kind)
+    for r in spec.rules:
+        path = f"territory2Models/{dev}/rules/{r.developer_name}{_suffix('territory2Rule', layout)}"
+        files[path] = rule_xml(r, catalog)
+    by_territory: dict[str, list[RuleAssociation]] = {}
+    for a in spec.associations:
+        by_territory.setdefault(a.territory, []).append(a)
+    for t in spec.territories:
+        path = (
+            f"territory2Models/{dev}/territories/{t.developer_name}{_suffix('territory2', layout)}"
+        )
+        files[path] = territory_xml(t, by_territory.get(t.developer_name, []))
+    settings = settings_xml(spec.settings)
+    if settings is not None:
+        files[f"settings/Territory2{_suffix('settings', layout)}"] = settings
+    return files
+
+
+def manifest(spec: ModelSpec) -> str:
+    """``package.xml`` listing the model, its territories, rules, types (and settings)."""
+    dev = spec.developer_name
+    members = {
+        "Territory2Model": [dev],
+        "Territory2": [f"{dev}.{t.developer_name}" for t in spec.territories],
+        "Territory2Rule": [f"{dev}.{r.developer_name}" for r in spec.rules],
+        "Territory2Type": [t.developer_name for t in spec.types],
+        "Settings": ["Territory2"] if settings_xml(spec.settings) else [],
+    }
+    return package_xml(members, spec.settings.get(API_VERSION, DEFAULT_API_VERSION))
+
+
+SFDX_SOURCE = "force-app/main/default"
+
+
+def sfdx_project_json(version: str) -> str:
+    return (
+        "{\n"
+        '  "packageDirectories": [{"path": "force-app", "default": true}],\n'
+        '  "name": "territorial-export",\n'
+        '  "namespace": "",\n'
+        f'  "sourceApiVersion": "{version}"\n'
+        "}\n"
+    )
+
+
+def project_files(
+    spec: ModelSpec, layout: Layout, catalog: FieldCatalog | None = None
+) -> dict[str, str]:
+    """Everything an export folder holds, by relative path.
+
+    mdapi: the metadata plus ``package.xml`` at the top, ready for
+    ``sf project deploy start --metadata-dir DIR``. sfdx: a project (``sfdx-project.json``,
+    ``force-app/main/default/...`` and ``manifest/package.xml``), ready for
+    ``sf project deploy start --manifest manifest/package.xml``.
+    """
+    files = metadata_files(spec, layout, catalog)
+    if layout == "mdapi":
+        return {**files, "package.xml": manifest(spec)}
+    version = spec.settings.get(API_VERSION, DEFAULT_API_VERSION)
+    return {
+        "sfdx-project.json": sfdx_project_json(version),
+        "manifest/package.xml": manifest(spec),
+        **{f"{SFDX_SOURCE}/{path}": text for path, text in files.items()},
+    }
+
+
+def write_metadata(
+    spec: ModelSpec, folder: Path | str, *, layout: Layout, catalog: FieldCatalog | None = None
+) -> list[Path]:
+    """Write the export folder of ``spec`` (see :func:`project_files`); return the files."""
+    base = Path(folder)
+    written: list[Path] = []
+    for rel, text in project_files(spec, layout, catalog).items():
+        target = base / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", newline="\n")
+        written.append(target)
+    return written
+
+
+__all__ = [
+    "LAYOUTS",
+    "SETTING_KEYS",
+    "SFDX_SOURCE",
+    "Layout",
+    "MetadataModel",
+    "export_warnings",
+    "find_metadata_root",
+    "manifest",
+    "metadata_files",
+    "model_warnings",
+    "project_files",
+    "read_metadata",
+    "renumber_filter",
+    "salesforce_field",
+    "write_metadata",
+]
