@@ -50,34 +50,42 @@ DENSE_KEYS = 1 << 22
 
 @dataclass
 class Csr:
-    """Conjunction ids by slot: ``cids[offsets[s]:offsets[s + 1]]``."""
+    """Values (conjunction ids, territory ranks) by slot: ``values[offsets[s]:offsets[s+1]]``."""
 
     offsets: Ints
-    cids: Ints
+    values: Ints
+    max_degree: int
 
     @classmethod
-    def build(cls, slots: Iterable[int], cids: Iterable[int], n_slots: int) -> Csr:
+    def build(cls, slots: Iterable[int], values: Iterable[int], n_slots: int) -> Csr:
         slot_array = np.fromiter(slots, dtype=np.int64)
-        cid_array = np.fromiter(cids, dtype=np.int64, count=slot_array.size)
-        order = np.lexsort((cid_array, slot_array))
+        value_array = np.fromiter(values, dtype=np.int64, count=slot_array.size)
+        order = np.lexsort((value_array, slot_array))
         counts = np.bincount(slot_array, minlength=n_slots)
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        return cls(offsets, cid_array[order])
+        return cls(offsets, value_array[order], int(counts.max(initial=0)))
 
     def expand(self, rows: Ints, slots: Ints) -> tuple[Ints, Ints]:
-        """(row, cid) for every row and every cid of its slot."""
+        """(row, value) for every row and every value of its slot."""
         start = self.offsets[slots]
+        if self.max_degree <= 1:
+            has = self.offsets[slots + 1] > start
+            return rows[has], self.values[start[has]]
         degree = self.offsets[slots + 1] - start
         out_rows = np.repeat(rows, degree)
         ends = np.cumsum(degree)
         shift = np.repeat(start - (ends - degree), degree)
-        return out_rows, self.cids[shift + np.arange(out_rows.size, dtype=np.int64)]
+        return out_rows, self.values[shift + np.arange(out_rows.size, dtype=np.int64)]
 
 
 @dataclass
 class AnchorGroup:
-    """The conjunctions with the same anchor, by composite key: the key columns' value
-    ids (each times its stride) and then the cell of the ranged field, if any."""
+    """The conjunctions with the same anchor, by composite key.
+
+    The composite key of a row is the sum over key columns of (1 + value id) times the
+    column's stride, then times ``width`` plus the cell of the ranged field, if any; a
+    value id of 0 (a value no key has) or the cell ``width - 1`` (empty) is in no key.
+    """
 
     anchor: Anchor
     values: list[pl.Series]
@@ -85,60 +93,61 @@ class AnchorGroup:
     strides: list[int]
     bounds: Floats
     """The sorted distinct bounds of the ranged field (``cell_bounds``)."""
+    width: int
+    """The number of cells of the ranged field plus one (empty), or 1."""
     keys: Ints
     """Sorted composite keys that some conjunction has."""
     dense: Ints | None
     """Composite key → slot (-1 for none), when the key space is small enough."""
     csr: Csr
+    shared: Floats = field(default_factory=lambda: np.zeros(0))
+    """The bounds of the ranged field over all groups (``share_bounds``)."""
+    cell_map: Ints = field(default_factory=lambda: np.zeros(2, np.int64))
+    """1 + cell among ``shared`` (0: empty) → cell among ``bounds`` (``width - 1``: empty)."""
 
     @classmethod
     def build(cls, anchor: Anchor, plans: list[ConjunctionPlan]) -> AnchorGroup:
-        width = len(anchor.columns)
-        distinct = [sorted({key[j] for p in plans for key in p.keys}) for j in range(width)]
-        index = [{v: i for i, v in enumerate(values)} for values in distinct]
-        strides = [prod_int(len(v) for v in distinct[j + 1 :]) for j in range(width)]
+        n = len(anchor.columns)
+        distinct = [sorted({key[j] for p in plans for key in p.keys}) for j in range(n)]
+        index = [{v: i + 1 for i, v in enumerate(values)} for values in distinct]
+        strides = [prod_int(len(v) + 1 for v in distinct[j + 1 :]) for j in range(n)]
         bounds = sorted({b for p in plans if p.interval for b in interval_bounds(p.interval)})
-        cells = 2 * len(bounds) + 1
+        width = 2 * len(bounds) + 2 if anchor.ranged else 1
         composite: list[int] = []
         cids: list[int] = []
         for plan in plans:
             first, last = cell_range(bounds, plan.interval) if plan.interval else (0, 0)
             for key in plan.keys:
-                base = sum(index[j][key[j]] * strides[j] for j in range(width)) * cells
+                base = sum(index[j][key[j]] * strides[j] for j in range(n)) * width
                 composite.extend(range(base + first, base + last + 1))
                 cids.extend([plan.cid] * max(0, last - first + 1))
         keys = np.unique(np.array(composite, dtype=np.int64))
-        space = prod_int(len(v) for v in distinct) * cells
+        space = prod_int(len(v) + 1 for v in distinct) * width
         dense = None
         if space <= DENSE_KEYS:
             dense = np.full(space, -1, dtype=np.int64)
             dense[keys] = np.arange(keys.size)
         csr = Csr.build(np.searchsorted(keys, composite).tolist(), cids, keys.size)
         series = [pl.Series(values, dtype=pl.String) for values in distinct]
-        return cls(anchor, series, strides, np.array(bounds, dtype=np.float64), keys, dense, csr)
+        array = np.array(bounds, dtype=np.float64)
+        return cls(anchor, series, strides, array, width, keys, dense, csr)
 
     def slots(self, cols: Columns) -> tuple[Ints, Ints]:
-        """Rows with a key some conjunction has, and the key's slot."""
-        composite = np.zeros(cols.height, dtype=np.int64)
-        valid = cols.keep.copy()
+        """Kept rows with a key some conjunction has, and the key's slot."""
+        composite: Ints | None = None
         for (name, length), values, stride in zip(
             self.anchor.columns, self.values, self.strides, strict=True
         ):
             ids = cols.value_ids(name, length, values)
-            valid &= ids >= 0
-            composite += ids * stride
+            ids = ids if stride == 1 else ids * stride
+            composite = ids if composite is None else composite + ids
         if self.anchor.ranged is not None:
-            value = cols.ordinals(*self.anchor.ranged)
-            valid &= ~np.isnan(value)
-            rows = np.flatnonzero(valid)
-            found = composite[rows] * (2 * self.bounds.size + 1)
-            found += cell_bounds(self.bounds, value[rows])
-        else:
-            rows = np.flatnonzero(valid)
-            found = composite[rows]
-        slots = self._lookup(found)
-        hit = slots >= 0
-        return rows[hit], slots[hit]
+            cells = self.cell_map[cols.cells(*self.anchor.ranged, self.shared)]
+            composite = cells if composite is None else composite * self.width + cells
+        assert composite is not None
+        slots = self._lookup(composite)
+        rows = np.flatnonzero((slots >= 0) & cols.keep)
+        return rows, slots[rows]
 
     def _lookup(self, found: Ints) -> Ints:
         if self.dense is not None:
@@ -147,6 +156,25 @@ class AnchorGroup:
         slots[slots == self.keys.size] = 0
         found_slots: Ints = np.where(self.keys[slots] == found, slots, -1)
         return found_slots
+
+
+def share_bounds(groups: list[AnchorGroup]) -> None:
+    """Give the groups ranged on the same field one set of bounds, so that each row's
+    cell is found once per field (``Columns.cells``) and mapped to each group's cell."""
+    by_field: dict[str, list[AnchorGroup]] = defaultdict(list)
+    for group in groups:
+        if group.anchor.ranged is not None:
+            by_field[group.anchor.ranged[0]].append(group)
+    for members in by_field.values():
+        shared = np.unique(np.concatenate([g.bounds for g in members]))
+        for group in members:
+            own = np.searchsorted(group.bounds, shared, side="right")
+            cell_map = np.empty(2 * shared.size + 2, dtype=np.int64)
+            cell_map[0] = group.width - 1
+            cell_map[1] = 0
+            cell_map[2::2] = cell_bounds(group.bounds, shared)
+            cell_map[3::2] = 2 * own
+            group.shared, group.cell_map = shared, cell_map
 
 
 def prod_int(values: Iterable[int]) -> int:
@@ -283,6 +311,7 @@ def build_tables(plan: ModelPlan) -> ModelTables:
         if conj.anchor is not None:
             by_anchor[conj.anchor].append(conj)
     groups = [AnchorGroup.build(a, ps) for a, ps in by_anchor.items()]
+    share_bounds(groups)
     conditions, condition_csr = _conditions(plan)
     scans = [c for c in plan.conjunctions if c.anchor is None]
     return ModelTables(groups, _range_checks(plan), conditions, condition_csr, scans)
@@ -305,6 +334,7 @@ class Columns:
     keep: Bools
     codes: dict[tuple[str, int], tuple[Ints, pl.Series, pl.Series]] = field(default_factory=dict)
     ordinal: dict[str, Floats] = field(default_factory=dict)
+    cell: dict[str, Ints] = field(default_factory=dict)
     truths: dict[Hashable, Bools] = field(default_factory=dict)
 
     @property
@@ -329,11 +359,11 @@ class Columns:
         return self.codes[(name, length)]
 
     def value_ids(self, name: str, length: int, values: pl.Series) -> Ints:
-        """Per row, the position in ``values`` of its lower-cased key (-1 for none)."""
+        """Per row, 1 + the position in ``values`` of its lower-cased key (0 for none)."""
         codes, _, lowered = self.text_codes(name, length)
-        positions = pl.Series(np.arange(values.len(), dtype=np.int64))
-        mapped = lowered.replace_strict(values, positions, default=-1, return_dtype=pl.Int64)
-        by_code = np.append(mapped.to_numpy(), -1)
+        positions = pl.Series(np.arange(1, values.len() + 1, dtype=np.int64))
+        mapped = lowered.replace_strict(values, positions, default=0, return_dtype=pl.Int64)
+        by_code = np.append(mapped.to_numpy(), 0)
         return by_code[codes]
 
     def ordinals(self, name: str, ftype: FieldType) -> Floats:
@@ -345,6 +375,16 @@ class Columns:
             values = column.cast(pl.Float64).fill_null(float("nan")).to_numpy()
             self.ordinal[name] = np.asarray(values, dtype=np.float64)
         return self.ordinal[name]
+
+    def cells(self, name: str, ftype: FieldType, bounds: Floats) -> Ints:
+        """1 + each row's cell among ``bounds`` (the same ones for a field), 0 when empty."""
+        if name not in self.cell:
+            value = self.ordinals(name, ftype)
+            empty = np.isnan(value)
+            cells = cell_bounds(bounds, np.where(empty, 0, value)) + 1
+            cells[empty] = 0
+            self.cell[name] = cells
+        return self.cell[name]
 
     def truth(self, condition: Condition) -> tuple[Bools, Ints | None]:
         """The literal's truth per distinct text value (with the per-row codes) or per row."""

@@ -206,28 +206,32 @@ def match(
     rows, cids = matching_pairs(cols, model_tables(compiled, plan))
     layout = _layout(compiled, plan)
     order, pk_by_order = _account_order(frame["pk"])
-    rows, territories, rules_rank = _territory_pairs(layout, rows, cids)
+    rows, assigned = layout.assigned.expand(rows, cids)
     if plan.fallback:
-        extra = _fallback_pairs(compiled, plan, layout, rows, cids)
-        rows, territories, rules_rank = (
-            np.concatenate([a, b])
-            for a, b in zip((rows, territories, rules_rank), extra, strict=True)
-        )
-    result = _sorted_result(layout, pk_by_order, order[rows], territories, rules_rank)
+        more_rows, more = _fallback_pairs(compiled, plan, layout, rows, cids)
+        rows, assigned = np.concatenate([rows, more_rows]), np.concatenate([assigned, more])
+    result = _sorted_result(layout, pk_by_order, order[rows], assigned)
     return _without_exclusions(result, exclusions)
 
 
 @dataclass
 class Layout:
-    """Integer ranks of territories and rules, and each conjunction's target and rule."""
+    """Integer ranks of territories and rules, and what each conjunction assigns.
+
+    A (territory, rule) assignment is packed as ``territory_rank << rule_bits | rule_rank``.
+    """
 
     territory_pks: Ints
     rule_pks: Ints
+    rule_bits: int
+    territory_bits: int
     cid_target: Ints
-    cid_rule: Ints
-    """Rank of the rule a conjunction assigns with."""
-    territories: Csr
-    """Territory ranks by target."""
+    assigned: Csr
+    """Packed (territory, rule) assignments by cid: one per territory of its target."""
+
+
+def _bits(count: int) -> int:
+    return max(1, (count - 1).bit_length())
 
 
 def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
@@ -236,15 +240,20 @@ def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
         return layout
     territory_pks = np.array(sorted(compiled.effective), dtype=np.int64)
     rule_pks = np.array(sorted(effective_rule_pks(compiled)), dtype=np.int64)
-    conjunctions = plan.conjunctions
-    slots = [i for i, t in enumerate(plan.targets) for _ in t.territories]
-    ranks = np.searchsorted(territory_pks, [pk for t in plan.targets for pk in t.territories])
+    rule_bits = _bits(rule_pks.size)
+    slots, packed = [], []
+    for conj in plan.conjunctions:
+        rule = int(np.searchsorted(rule_pks, conj.rule_pk))
+        for pk in plan.targets[conj.target].territories:
+            slots.append(conj.cid)
+            packed.append(int(np.searchsorted(territory_pks, pk)) << rule_bits | rule)
     layout = Layout(
         territory_pks,
         rule_pks,
-        np.array([c.target for c in conjunctions], dtype=np.int64),
-        np.searchsorted(rule_pks, [c.rule_pk for c in conjunctions]).astype(np.int64),
-        Csr.build(slots, ranks.tolist(), len(plan.targets)),
+        rule_bits,
+        _bits(territory_pks.size),
+        np.array([c.target for c in plan.conjunctions], dtype=np.int64),
+        Csr.build(slots, packed, len(plan.conjunctions)),
     )
     compiled.engine_cache["layout"] = layout
     return layout
@@ -261,18 +270,10 @@ def _account_order(pks: pl.Series) -> tuple[Ints, Ints]:
     return order, values[by_pk]
 
 
-def _territory_pairs(layout: Layout, rows: Ints, cids: Ints) -> tuple[Ints, Ints, Ints]:
-    """(row, territory rank, rule rank) for every territory of each pair's target."""
-    index, territories = layout.territories.expand(
-        np.arange(rows.size, dtype=np.int64), layout.cid_target[cids]
-    )
-    return rows[index], territories, layout.cid_rule[cids[index]]
-
-
 def _fallback_pairs(
     compiled: CompiledModel, plan: ModelPlan, layout: Layout, rows: Ints, cids: Ints
-) -> tuple[Ints, Ints, Ints]:
-    """(row, territory rank, rule rank) of the territories combined rule by rule."""
+) -> tuple[Ints, Ints]:
+    """(row, packed assignment) of the territories combined rule by rule."""
     rule_of_target = {t: pk for pk, t in plan.rule_target.items()}
     rule_pk = np.array(
         [rule_of_target.get(t, -1) for t in range(len(plan.targets))], dtype=np.int64
@@ -281,51 +282,44 @@ def _fallback_pairs(
         {"row": rows.astype(np.uint32), "rule_pk": rule_pk}, schema=PAIR_SCHEMA
     ).filter(pl.col("rule_pk") >= 0)
     found = _all_rules(pairs.unique(), compiled, sorted(plan.fallback))
-    return (
-        found["row"].cast(pl.Int64).to_numpy(),
-        np.searchsorted(layout.territory_pks, found["territory_pk"].to_numpy()),
-        np.searchsorted(layout.rule_pks, found["rule_pk"].to_numpy()),
-    )
+    territory = np.searchsorted(layout.territory_pks, found["territory_pk"].to_numpy())
+    rule = np.searchsorted(layout.rule_pks, found["rule_pk"].to_numpy())
+    return found["row"].cast(pl.Int64).to_numpy(), territory << layout.rule_bits | rule
 
 
-def _sorted_result(
-    layout: Layout, pk_by_order: Ints, order: Ints, territories: Ints, rules: Ints
-) -> pl.DataFrame:
+def _sorted_result(layout: Layout, pk_by_order: Ints, order: Ints, assigned: Ints) -> pl.DataFrame:
     """The assignment frame, sorted, with the lowest rule per (account, territory)."""
-    t_bits = max(1, (layout.territory_pks.size - 1).bit_length())
-    r_bits = max(1, (layout.rule_pks.size - 1).bit_length())
-    if max(1, (pk_by_order.size - 1).bit_length()) + t_bits + r_bits > 63:
-        return _sorted_result_by_columns(layout, pk_by_order, order, territories, rules)
-    packed = (order << (t_bits + r_bits)) | (territories << r_bits) | rules
-    key = pl.Series(packed).sort().to_numpy()
-    group = key >> r_bits
+    shift = layout.territory_bits + layout.rule_bits
+    if _bits(pk_by_order.size) + shift > 63:
+        return _sorted_result_by_columns(layout, pk_by_order, order, assigned)
+    key = np.sort(order << shift | assigned, kind="stable")
+    group = key >> layout.rule_bits
     first = np.ones(key.size, dtype=bool)
     first[1:] = group[1:] != group[:-1]
     key = key[first]
+    return _result(layout, pk_by_order[key >> shift], key & ((1 << shift) - 1))
+
+
+def _result(layout: Layout, account_pks: Ints, assigned: Ints) -> pl.DataFrame:
+    rule_mask = (1 << layout.rule_bits) - 1
     return pl.DataFrame(
         {
-            "account_pk": pk_by_order[key >> (t_bits + r_bits)],
-            "territory_pk": layout.territory_pks[(key >> r_bits) & ((1 << t_bits) - 1)],
-            "rule_pk": layout.rule_pks[key & ((1 << r_bits) - 1)],
+            "account_pk": account_pks,
+            "territory_pk": layout.territory_pks[assigned >> layout.rule_bits],
+            "rule_pk": layout.rule_pks[assigned & rule_mask],
         },
         schema=RESULT_SCHEMA,
     )
 
 
 def _sorted_result_by_columns(
-    layout: Layout, pk_by_order: Ints, order: Ints, territories: Ints, rules: Ints
+    layout: Layout, pk_by_order: Ints, order: Ints, assigned: Ints
 ) -> pl.DataFrame:
-    """``_sorted_result`` when the ranks do not fit in one 63-bit key."""
-    ranked = pl.DataFrame({"o": order, "t": territories, "r": rules}).sort("o", "t", "r")
+    """``_sorted_result`` when the order and assignment do not fit in one 63-bit key."""
+    ranked = pl.DataFrame({"o": order, "a": assigned}).sort("o", "a")
+    ranked = ranked.with_columns(t=pl.col("a") // (1 << layout.rule_bits))
     ranked = ranked.unique(subset=["o", "t"], keep="first", maintain_order=True)
-    return pl.DataFrame(
-        {
-            "account_pk": pk_by_order[ranked["o"].to_numpy()],
-            "territory_pk": layout.territory_pks[ranked["t"].to_numpy()],
-            "rule_pk": layout.rule_pks[ranked["r"].to_numpy()],
-        },
-        schema=RESULT_SCHEMA,
-    )
+    return _result(layout, pk_by_order[ranked["o"].to_numpy()], ranked["a"].to_numpy())
 
 
 def _without_exclusions(result: pl.DataFrame, exclusions: pl.DataFrame | None) -> pl.DataFrame:
