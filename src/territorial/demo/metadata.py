@@ -156,7 +156,8 @@ def _postal(spec: ModelSpec, s: _State) -> None:
         leaves.append((f"{s.dev}_Ent_1", f"{s.dev}_Ent", "startsWith", p[4]))
     for dev, parent, op, value in leaves:
         T.append(Territory(dev, "Postal", dev.replace("_", " "), parent))
-        R.append(Rule(f"Postal_{dev}", (_item(1, "Account.BillingPostalCode", op, value),)))
+        items = (_item(1, "Account.BillingPostalCode", op, value),)
+        R.append(Rule(f"Postal_{dev}", items, name=f"Postal {dev}"))
         A.append(RuleAssociation(f"Postal_{dev}", dev))
 
 
@@ -167,11 +168,14 @@ def _untidy(spec: ModelSpec, rng: random.Random) -> None:
         Rule(
             "Enterprise_Revenue",
             (_item(1, "Account.AnnualRevenue", "greaterOrEqual", str(ENTERPRISE)),),
+            name="Enterprise revenue",
         )
     )
     R.append(
         Rule(
-            "Commercial_Revenue", (_item(1, "Account.AnnualRevenue", "lessThan", str(ENTERPRISE)),)
+            "Commercial_Revenue",
+            (_item(1, "Account.AnnualRevenue", "lessThan", str(ENTERPRISE)),),
+            name="Commercial revenue",
         )
     )
     leaves = [t.developer_name for t in spec.territories if t.type == "Postal"]

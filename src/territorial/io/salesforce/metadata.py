@@ -265,7 +265,7 @@ def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataMode
     settings = _read_settings(reader, root, layout)
     spec.settings.update(settings)
     version = _api_version(root, Path(path))
-    if version:
+    if version and version != DEFAULT_API_VERSION:  # the default is what exports write
         spec.settings[API_VERSION] = version
     suffix = _suffix("territory2Type", layout)
     spec.types = [

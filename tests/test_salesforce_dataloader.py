@@ -1,0 +1,134 @@
+"""Data Loader files: full and delta, by developer name and by Territory2Id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from territorial.cli.app import app
+from territorial.errors import InputFileError, ValidationError
+from territorial.services import assignments, models, rules, runs
+from territorial.services.salesforce import export_dataloader_files
+from territorial.services.workspace import Workspace
+
+runner = CliRunner()
+
+
+def read(folder: Path, name: str) -> list[tuple[str, ...]]:
+    return [tuple(r) for r in pl.read_csv(folder / name, infer_schema=False).iter_rows()]
+
+
+@pytest.fixture
+def plan(org: Workspace) -> Workspace:
+    """Base: a rule puts CA in West; 001B is in East by hand; Ana owns West.
+    Plan (a clone): 001B moves to West by hand, Bo joins East, the CA rule is gone."""
+    rules.add_rule(org, "Base", "CA", items=["BillingStateCode equals CA"])
+    rules.attach_rule(org, "Base", "CA", "West")
+    runs.run_rules(org, "Base")
+    assignments.assign_account(org, "Base", "001B", "East")
+    assignments.assign_user(org, "Base", "005A", "West", role="Territory Owner")
+    models.clone_model(org, "Base", "Plan")
+    assignments.unassign_account(org, "Plan", "001B", "East")
+    assignments.assign_account(org, "Plan", "001B", "West")
+    assignments.assign_user(org, "Plan", "005B", "East", role="AE")
+    rules.remove_rule(org, "Plan", "CA")
+    runs.run_rules(org, "Plan")
+    return org
+
+
+def test_full_files_by_developer_name(plan: Workspace, tmp_path: Path) -> None:
+    result = export_dataloader_files(plan, "Base", tmp_path)
+    names = {Path(f.path).name: f.rows for f in result.files}
+    assert names["ObjectTerritory2Association-insert-by-name.csv"] == 1
+    assert read(tmp_path, "ObjectTerritory2Association-insert-by-name.csv") == [
+        ("001B", "East", "Territory2Manual")
+    ]
+    assert read(tmp_path, "UserTerritory2Association-insert-by-name.csv") == [
+        ("005A", "West", "Territory Owner")
+    ]
+    header = pl.read_csv(tmp_path / "ObjectTerritory2Association-insert-by-name.csv").columns
+    assert header == ["ObjectId", "Territory2.DeveloperName", "AssociationCause"]
+    assert any("rule assignments" in n for n in result.notes)
+
+
+def test_delta_with_id_map(plan: Workspace, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text('"ID","DEVELOPERNAME"\n"0MI1","NA"\n"0MI2","West"\n"0MI3","East"\n')
+    out = tmp_path / "load"
+    result = export_dataloader_files(plan, "Plan", out, against="Base", id_map=ids)
+    assert read(out, "ObjectTerritory2Association-insert.csv") == [
+        ("001B", "0MI2", "Territory2Manual")
+    ]
+    assert read(out, "ObjectTerritory2Association-delete.csv") == [
+        ("001B", "0MI3", "Territory2Manual")
+    ]
+    assert read(out, "UserTerritory2Association-insert.csv") == [("005B", "0MI3", "AE")]
+    assert read(out, "UserTerritory2Association-delete.csv") == []
+    assert read(out, "ObjectTerritory2Association-insert-by-name.csv") == [
+        ("001B", "West", "Territory2Manual")
+    ]
+    # The CA rule's assignment of 001A to West is removed by Salesforce's own rule run...
+    assert any("0 rule assignments to add and 1 to remove" in n for n in result.notes)
+    # ... unless asked for.
+    export_dataloader_files(
+        plan, "Plan", out, against="Base", id_map=ids, include_rule_assignments=True
+    )
+    assert ("001A", "0MI2", "Territory2Manual") in read(
+        out, "ObjectTerritory2Association-delete.csv"
+    )
+
+
+def test_id_map_must_cover_every_territory(plan: Workspace, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text("Id,DeveloperName\n0MI2,West\n")
+    with pytest.raises(ValidationError, match="not in the id map: East"):
+        export_dataloader_files(plan, "Plan", tmp_path / "out", against="Base", id_map=ids)
+    ids.write_text("Name\nWest\n")
+    with pytest.raises(InputFileError, match="has no Id or DeveloperName column"):
+        export_dataloader_files(plan, "Plan", tmp_path / "out", id_map=ids)
+
+
+def test_opportunity_updates_from_the_model(org: Workspace, tmp_path: Path) -> None:
+    from territorial.services import opportunities
+    from territorial.store.schema import Account, Opportunity
+
+    with org.session() as s:
+        acct = s.query(Account).filter_by(id="001A").one()
+        s.add(Opportunity(id="006A", account_pk=acct.pk, name="Deal"))
+    assignments.assign_account(org, "Base", "001A", "West")
+    opportunities.assign_model_opportunities(org, "Base")
+    export_dataloader_files(org, "Base", tmp_path)
+    assert read(tmp_path, "Opportunity-update-by-name.csv") == [("006A", "West")]
+    models.clone_model(org, "Base", "Plan")
+    assignments.unassign_account(org, "Plan", "001A", "West")
+    assignments.assign_account(org, "Plan", "001A", "East")
+    opportunities.assign_model_opportunities(org, "Plan")
+    export_dataloader_files(org, "Plan", tmp_path / "d", against="Base")
+    assert read(tmp_path / "d", "Opportunity-update-by-name.csv") == [("006A", "East")]
+
+
+def test_cli_dataloader(plan: Workspace, db_url: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--database",
+            db_url,
+            "--format",
+            "csv",
+            "salesforce",
+            "dataloader",
+            "Plan",
+            str(tmp_path),
+            "--against",
+            "Base",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "file,object,operation,rows"
+    wanted = "insert-by-name.csv,ObjectTerritory2Association,insert,1"
+    assert any(line.endswith(wanted) for line in lines)
+    assert (tmp_path / "UserTerritory2Association-delete-by-name.csv").is_file()
