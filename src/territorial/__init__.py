@@ -43,6 +43,7 @@ from territorial.services.assignments import (
     unassign_user,
     user_territories,
 )
+from territorial.services.compare import compare_models
 from territorial.services.demo import load_demo
 from territorial.services.explain import explain
 from territorial.services.exports import (
@@ -79,6 +80,16 @@ from territorial.services.models import (
     show_model,
 )
 from territorial.services.overview import model_overview
+from territorial.services.packets import write_packets
+from territorial.services.reports import (
+    balance_report,
+    empty_territories,
+    multi_territory_accounts,
+    revenue_report,
+    territory_summary,
+    unassigned_accounts,
+    users_report,
+)
 from territorial.services.runs import run_rules
 from territorial.services.salesforce import (
     export_dataloader_files,
@@ -123,10 +134,13 @@ __all__ = [
     "archive_model",
     "assign_account",
     "assign_user",
+    "balance_report",
     "clone_model",
+    "compare_models",
     "create_model",
     "create_model_from_spec",
     "delete_model",
+    "empty_territories",
     "error_body",
     "exclude_account",
     "explain",
@@ -150,14 +164,20 @@ __all__ = [
     "load_demo",
     "model_overview",
     "move_territory",
+    "multi_territory_accounts",
     "read_spec",
     "remove_territory",
     "rename_territory",
+    "revenue_report",
     "run_rules",
     "set_rule_combination",
     "show_model",
+    "territory_summary",
     "tree",
     "unassign_account",
     "unassign_user",
+    "unassigned_accounts",
     "user_territories",
+    "users_report",
+    "write_packets",
 ]

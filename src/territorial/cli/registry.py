@@ -31,6 +31,14 @@ def register(app: typer.Typer) -> None:
     app.command("explain")(explain.explain)
     app.add_typer(opportunities.app, name="opportunities")
     app.add_typer(salesforce.app, name="salesforce")
+    from territorial.cli import compare, reports
+
+    app.add_typer(reports.app, name="report")
+    app.command("compare")(compare.compare)
+    from territorial.cli import compare, reports
+
+    app.add_typer(reports.app, name="report")
+    app.command("compare")(compare.compare)
     from territorial.cli import data  # import, export, field
 
     data.register(app)

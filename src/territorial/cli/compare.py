@@ -1,0 +1,69 @@
+"""``territorial compare``: what would change between two models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from territorial.cli._common import message, render, workspace
+from territorial.services import compare as service
+from territorial.services import packets
+
+
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="The model before (or, alone, the plan).")],
+    b: Annotated[
+        str | None, typer.Argument(help="The model after (default: compare the active one with A).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Folder for the detail tables (CSV)."),
+    ] = None,
+    by_manager: Annotated[
+        Path | None,
+        typer.Option("--by-manager", help="Folder for one HTML + CSV packet per manager."),
+    ] = None,
+    manager_role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--manager-role",
+            help="Role that makes a manager (repeatable; default: roles containing Manager, "
+            "VP, Director or Head).",
+        ),
+    ] = None,
+    measure: Annotated[
+        str, typer.Option("--measure", help="Numeric account field counted as potential.")
+    ] = "annual_revenue",
+    show: Annotated[
+        str,
+        typer.Option(
+            "--show", help="What to print: summary, accounts, territories, users, opportunities."
+        ),
+    ] = "summary",
+) -> None:
+    """Compare two models: accounts and open opportunities that change territory, gains and
+    losses per territory and per user; 'compare PLAN' compares the active model with PLAN.
+
+    Example: territorial compare FY2028_Plan --output impact/ --by-manager packets/
+    """
+    ws = workspace(ctx)
+    result = service.compare_models(ws, a, b, measure=measure)
+    tables = result.tables()
+    if show == "summary":
+        rows = [{"measure": k, "value": v} for k, v in result.summary.items()]
+        render(ctx, rows, title=f"{result.before} → {result.after}")
+    elif show in tables:
+        render(ctx, tables[show], title=f"{show}: {result.before} → {result.after}")
+    else:
+        raise typer.BadParameter(f"use summary or one of {', '.join(tables)}", param_hint="--show")
+    if output is not None:
+        paths = service.write_comparison(result, output)
+        message(f"Wrote {len(paths)} tables to {output}.")
+    if by_manager is not None:
+        written = packets.write_packets(
+            ws, a, b, folder=by_manager, manager_roles=manager_role, comparison=result
+        )
+        message(f"Wrote {len(written)} manager packets to {by_manager}.")

@@ -1,0 +1,142 @@
+"""Charts rendered offline with Matplotlib's Agg backend: PNG or SVG files, or SVG text
+that a web page or an HTML packet can inline.
+
+Nothing is downloaded: Matplotlib ships its fonts; figures are built as plain ``Figure``
+objects (no ``pyplot`` state) and the backend is forced to Agg, so no display is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.ticker
+import polars as pl
+from matplotlib.figure import Figure
+
+from territorial.errors import ValidationError
+
+matplotlib.use("Agg", force=True)
+
+BAND = 0.10
+"""The target band drawn around the mean: ±10 %."""
+
+_STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",  # real text in SVG, not paths
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+_BAR, _OUTSIDE, _GAIN, _LOSS = "#4c78a8", "#e45756", "#54a24b", "#e45756"
+
+
+def _style() -> Any:
+    return matplotlib.rc_context(_STYLE)  # type: ignore[arg-type]
+
+
+def balance_figure(
+    units: Sequence[str], values: Sequence[float], *, title: str = "", band: float = BAND
+) -> Figure:
+    """Bars per unit with the mean and the target band (mean ± ``band``); bars outside the
+    band are red."""
+    mean = sum(values) / len(values) if values else 0.0
+    low, high = mean * (1 - band), mean * (1 + band)
+    with _style():
+        fig = Figure(figsize=(max(6.0, 0.35 * len(units) + 2), 4.2), dpi=110)
+        ax = fig.subplots()
+        colors = [_BAR if low <= v <= high else _OUTSIDE for v in values]
+        ax.bar(range(len(units)), values, color=colors)
+        ax.axhspan(low, high, color="#72b7b2", alpha=0.25, label=f"target ±{band:.0%}")
+        ax.axhline(mean, color="#333333", linewidth=1, label=f"mean {mean:,.0f}")
+        ax.set_xticks(range(len(units)), list(units), rotation=60, ha="right")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper right", frameon=False)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_short))
+        fig.tight_layout()
+    return fig
+
+
+def lorenz_figure(lorenz: pl.DataFrame, *, title: str = "", gini: float | None = None) -> Figure:
+    """The Lorenz curve (``population_share``, ``value_share``) against equality."""
+    with _style():
+        fig = Figure(figsize=(4.6, 4.4), dpi=110)
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="equality")
+        ax.plot(lorenz["population_share"], lorenz["value_share"], color=_BAR, marker=".")
+        ax.fill_between(
+            lorenz["population_share"],
+            lorenz["value_share"],
+            lorenz["population_share"],
+            color=_BAR,
+            alpha=0.12,
+        )
+        label = title + (f" (Gini {gini:.3f})" if gini is not None else "")
+        ax.set_title(label, loc="left")
+        ax.set_xlabel("share of units (smallest first)")
+        ax.set_ylabel("share of the total")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper left", frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def gains_losses_figure(
+    units: Sequence[str], gained: Sequence[float], lost: Sequence[float], *, title: str = ""
+) -> Figure:
+    """Horizontal bars per unit: gains to the right (green), losses to the left (red)."""
+    with _style():
+        fig = Figure(figsize=(6.4, max(1.6, 0.3 * len(units) + 1.0)), dpi=110)
+        ax = fig.subplots()
+        rows = range(len(units))
+        ax.barh(rows, list(gained), color=_GAIN, label="gained")
+        ax.barh(rows, [-v for v in lost], color=_LOSS, label="lost")
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_yticks(rows, list(units))
+        ax.invert_yaxis()
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def _short(value: float, _pos: object = None) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def svg_text(fig: Figure) -> str:
+    """The figure as SVG text (no XML prolog), ready to inline in HTML."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def save(fig: Figure, path: Path | str) -> Path:
+    """Write the figure to ``path``: ``.png`` or ``.svg`` by extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise ValidationError(
+            f"Cannot draw a chart as {suffix or '(no extension)'!r}.",
+            hint="Name the chart file .png or .svg.",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format=suffix[1:])
+    return path
+
+
+__all__ = [
+    "BAND",
+    "balance_figure",
+    "gains_losses_figure",
+    "lorenz_figure",
+    "save",
+    "svg_text",
+]

@@ -1,0 +1,173 @@
+"""Reports on a hand-built organisation: every expected number computed by hand below.
+
+Base: NA > East, West. Revenue: 001A 10, 001B 20, 001C 5. 001A in NA and West (manual),
+001B in East, 001C nowhere. Ana is AE on West, Bo Manager on NA. Opportunities (as of
+2026-06-30): 006A 001A/West open 100 at 50 %, close 2026-08-01; 006B 001B/East open 200 at
+10 %, close 2026-11-15; 006C 001A/West won 300 on 2026-03-01; 006D 001A/West won 400 on
+2025-05-01 (more than 12 months before).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from territorial.services import assignments, lookup, reports
+from territorial.services.workspace import Workspace
+from territorial.store.schema import Account, Opportunity, OpportunityTerritoryRow, TerritoryRow
+
+AS_OF = date(2026, 6, 30)
+
+
+def build(org: Workspace) -> Workspace:
+    for account, territory in [("001A", "NA"), ("001A", "West"), ("001B", "East")]:
+        assignments.assign_account(org, "Base", account, territory)
+    assignments.assign_user(org, "Base", "005A", "West", role="Account Executive")
+    assignments.assign_user(org, "Base", "005B", "NA", role="Manager")
+    with org.session() as s:
+        accounts = {a.id: a for a in s.scalars(select(Account))}
+        for key, revenue in [("001A", 10.0), ("001B", 20.0), ("001C", 5.0)]:
+            accounts[key].annual_revenue = revenue
+        model = lookup.model(s, "Base")
+        terr = {t.developer_name: t.pk for t in s.scalars(select(TerritoryRow))}
+        deals = [
+            ("006A", "001A", "West", 100.0, 50.0, date(2026, 8, 1), False, False),
+            ("006B", "001B", "East", 200.0, 10.0, date(2026, 11, 15), False, False),
+            ("006C", "001A", "West", 300.0, 100.0, date(2026, 3, 1), True, True),
+            ("006D", "001A", "West", 400.0, 100.0, date(2025, 5, 1), True, True),
+        ]
+        for oid, acc, where, amount, prob, close, closed, won in deals:
+            opp = Opportunity(
+                id=oid,
+                account_pk=accounts[acc].pk,
+                name=oid,
+                amount=amount,
+                probability=prob,
+                close_date=close,
+                is_closed=closed,
+                is_won=won,
+            )
+            s.add(opp)
+            s.flush()
+            s.add(
+                OpportunityTerritoryRow(
+                    model_pk=model.pk, opportunity_pk=opp.pk, territory_pk=terr[where]
+                )
+            )
+    return org
+
+
+@pytest.fixture
+def base(org: Workspace) -> Workspace:
+    return build(org)
+
+
+def test_summary_rolls_up_distinct_accounts_and_opportunities(base: Workspace) -> None:
+    frame = reports.territory_summary(base, "Base", as_of=AS_OF)
+    rows = {r["territory"]: r for r in frame.to_dicts()}
+    assert frame["territory"].to_list() == ["NA", "East", "West"]
+    na, east, west = rows["NA"], rows["East"], rows["West"]
+    assert (na["accounts"], na["accounts_subtree"]) == (1, 2)  # 001A counted once
+    assert (na["potential"], na["potential_subtree"]) == (10.0, 30.0)
+    assert (na["pipeline"], na["pipeline_subtree"]) == (0.0, 300.0)
+    assert na["weighted_subtree"] == pytest.approx(70.0)
+    assert na["won_12m_subtree"] == 300.0
+    assert (na["users"], na["users_subtree"], na["roles"]) == (1, 2, "Manager: Bo Chen")
+    assert (west["pipeline"], west["weighted"], west["won_12m"]) == (100.0, 50.0, 300.0)
+    assert (east["accounts"], east["potential"], east["weighted"], east["users"]) == (
+        1, 20.0, 20.0, 0,
+    )  # fmt: skip
+    assert (east["parent"], east["depth"]) == ("NA", 1)
+
+
+def test_closed_won_window_follows_as_of(base: Workspace) -> None:
+    frame = reports.territory_summary(base, "Base", as_of=date(2026, 4, 30))
+    west = frame.filter(pl.col("territory") == "West").row(0, named=True)
+    assert west["won_12m"] == 700.0  # 006D (2025-05-01) is inside the year to 2026-04-30
+
+
+def test_unassigned_multi_users_empty(base: Workspace) -> None:
+    assert reports.unassigned_accounts(base, "Base")["account"].to_list() == ["001C"]
+    multi = reports.multi_territory_accounts(base, "Base")
+    assert multi.rows() == [("001A", "Acme", 2, "NA (manual); West (manual)")]
+    users = reports.users_report(base, "Base")
+    assert users.select("territory", "user", "role").rows() == [
+        ("NA", "005B", "Manager"),
+        ("West", "005A", "Account Executive"),
+    ]
+    assert reports.empty_territories(base, "Base")["territory"].to_list() == ["East"]
+
+
+def test_users_without_territories_are_listed(org: Workspace) -> None:
+    users = reports.users_report(org, "Base")
+    assert users.filter(pl.col("territory").is_null())["user"].to_list() == ["005A", "005B"]
+
+
+def test_revenue_by_quarter(base: Workspace) -> None:
+    frame = reports.revenue_report(base, "Base")
+    assert frame.columns == [
+        "territory", "name", "opportunities", "pipeline", "expected", "2026-Q3", "2026-Q4",
+    ]  # fmt: skip
+    assert frame.rows() == [
+        ("East", "East", 1, 200.0, 20.0, 0.0, 20.0),
+        ("West", "West", 1, 100.0, 50.0, 50.0, 0.0),
+    ]
+
+
+def test_balance_of_siblings_and_users(base: Workspace) -> None:
+    result = reports.balance_report(base, "Base", parent="NA")
+    assert result.units.select("unit", "value").rows() == [("East", 20.0), ("West", 10.0)]
+    # mean 15, deviations ±1/3, CV 5/15, Gini |20-10|·2 / (2·4·15)
+    assert result.stats.mean == 15.0
+    assert result.stats.cv == pytest.approx(1 / 3)
+    assert result.stats.gini == pytest.approx(1 / 6)
+    assert result.stats.within_15 == 0.0
+    assert result.lorenz["value_share"].to_list() == pytest.approx([0.0, 1 / 3, 1.0])
+    by_users = reports.balance_report(base, "Base", level="users", measure="pipeline")
+    assert by_users.units.select("unit", "value").rows() == [("005A", 100.0)]  # not Bo
+    managers = reports.balance_report(base, "Base", level="users", roles="manager")
+    assert managers.units.select("unit", "value").rows() == [("005B", 30.0)]
+    leaves = reports.balance_report(base, "Base", level="leaves", measure="accounts")
+    assert leaves.units["value"].to_list() == [1.0, 1.0]
+
+
+def test_cli_reports(base: Workspace, db_url: str, tmp_path: Path) -> None:
+    from territorial.cli.app import app
+
+    runner = CliRunner()
+    args = ["--database", db_url]
+    out = runner.invoke(app, [*args, "--format", "csv", "report", "summary", "-m", "Base"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0].startswith("territory,name,parent,depth,accounts")
+    chart, lorenz = tmp_path / "b.svg", tmp_path / "l.png"
+    out = runner.invoke(
+        app,
+        [*args, "report", "balance", "-m", "Base", "--parent", "NA", "--chart", str(chart),
+         "--lorenz", str(lorenz)],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert chart.read_text().startswith("<?xml") and lorenz.read_bytes()[:4] == b"\x89PNG"
+    target = tmp_path / "multi.parquet"
+    out = runner.invoke(app, [*args, "report", "multi", "-m", "Base", "-o", str(target)])
+    assert out.exit_code == 0 and pl.read_parquet(target).height == 1
+    out = runner.invoke(app, [*args, "--format", "json", "report", "balance", "-m", "Base"])
+    assert '"gini"' in out.output
+
+
+def test_demo_organisation_reports_agree(ws: Workspace) -> None:
+    from territorial.services.demo import load_demo
+
+    load_demo(ws, accounts=600, seed=3)
+    summary = reports.territory_summary(ws)
+    unassigned = reports.unassigned_accounts(ws)
+    roots = summary.filter(pl.col("depth") == 0)
+    assert roots["accounts_subtree"].sum() >= 600 - unassigned.height
+    assert (summary["accounts_subtree"] >= summary["accounts"]).all()
+    assert summary["pipeline_subtree"].sum() > 0
+    balance = reports.balance_report(ws, level="users", measure="accounts")
+    assert 0 <= balance.stats.gini < 1 and balance.units.height > 10
