@@ -35,10 +35,6 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(reports.app, name="report")
     app.command("compare")(compare.compare)
-    from territorial.cli import compare, reports
-
-    app.add_typer(reports.app, name="report")
-    app.command("compare")(compare.compare)
     from territorial.cli import data  # import, export, field
 
     data.register(app)
