@@ -1,0 +1,115 @@
+"""Comparing two models and the manager packets, on a hand-built organisation.
+
+Base: NA > East, West; 001A in NA and West, 001B in East, 001C nowhere (revenue 10, 20,
+5). Ana (005A) is AE on West, Bo (005B) Manager on NA; 006B is an open 200 deal on 001B.
+Plan (a clone): 001B moves East → West and 001C is assigned to West.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from territorial.services import assignments, models
+from territorial.services.compare import compare_models, write_comparison
+from territorial.services.packets import write_packets
+from territorial.services.workspace import Workspace
+from territorial.store.schema import Account, Opportunity
+
+
+def build(org: Workspace) -> Workspace:
+    for account, territory in [("001A", "NA"), ("001A", "West"), ("001B", "East")]:
+        assignments.assign_account(org, "Base", account, territory)
+    assignments.assign_user(org, "Base", "005A", "West", role="Account Executive")
+    assignments.assign_user(org, "Base", "005B", "NA", role="Manager")
+    with org.session() as s:
+        accounts = {a.id: a for a in s.scalars(select(Account))}
+        for key, revenue in [("001A", 10.0), ("001B", 20.0), ("001C", 5.0)]:
+            accounts[key].annual_revenue = revenue
+        s.add(
+            Opportunity(
+                id="006B",
+                account_pk=accounts["001B"].pk,
+                name="Globex renewal",
+                amount=200.0,
+                probability=10.0,
+                close_date=date(2026, 11, 15),
+            )
+        )
+    models.clone_model(org, "Base", "Plan")
+    assignments.unassign_account(org, "Plan", "001B", "East")
+    assignments.assign_account(org, "Plan", "001B", "West")
+    assignments.assign_account(org, "Plan", "001C", "West")
+    return org
+
+
+def test_compare_two_models(org: Workspace) -> None:
+    result = compare_models(build(org), "Base", "Plan")
+    accounts = result.tables()["accounts"]
+    assert accounts.select("account", "change", "from", "to", "potential", "pipeline").rows() == [
+        ("001B", "moved", "East", "West", 20.0, 200.0),
+        ("001C", "assigned", None, "West", 5.0, 0.0),
+    ]
+    assert accounts["to_detail"].to_list() == ["West (manual)", "West (manual)"]
+    territories = {r["territory"]: r for r in result.tables()["territories"].to_dicts()}
+    east, west, na = territories["East"], territories["West"], territories["NA"]
+    assert (east["accounts_before"], east["accounts_after"], east["lost"]) == (1, 0, 1)
+    assert (east["potential_lost"], east["pipeline_lost"]) == (20.0, 200.0)
+    assert (west["accounts_before"], west["accounts_after"], west["gained"]) == (1, 3, 2)
+    assert (west["potential_gained"], west["pipeline_gained"]) == (25.0, 200.0)
+    assert (na["gained"], na["lost"]) == (0, 0)
+    users = {r["user"]: r for r in result.tables()["users"].to_dicts()}
+    assert (users["005A"]["accounts_before"], users["005A"]["gained"]) == (1, 2)
+    assert (users["005B"]["gained"], users["005B"]["lost"]) == (0, 0)
+    # Both models are planning: opportunity territories are computed as activation would.
+    assert result.tables()["opportunities"].select("opportunity", "from", "to").rows() == [
+        ("006B", "East", "West")
+    ]
+    s = result.summary
+    assert (s["accounts_changed"], s["accounts_moved"], s["accounts_newly_assigned"]) == (2, 1, 1)
+    assert (s["assignments_added"], s["assignments_removed"]) == (2, 1)
+    assert (s["open_opportunities_changed"], s["pipeline_changed"]) == (1, 200.0)
+
+
+def test_compare_against_the_active_model_and_write_tables(org: Workspace, tmp_path: Path) -> None:
+    build(org)
+    models.activate_model(org, "Base")
+    result = compare_models(org, "Plan")
+    assert (result.before, result.after) == ("Base", "Plan")
+    assert result.summary["accounts_changed"] == 2
+    written = write_comparison(result, tmp_path)
+    assert sorted(p.name for p in written) == [
+        "accounts.csv", "opportunities.csv", "summary.csv", "territories.csv", "users.csv",
+    ]  # fmt: skip
+
+
+def test_manager_packet(org: Workspace, tmp_path: Path) -> None:
+    packets = write_packets(build(org), "Base", "Plan", folder=tmp_path)
+    assert [(p.manager, p.territories) for p in packets] == [("005B", ["East", "NA", "West"])]
+    packet = packets[0]
+    # 001B moves inside Bo's area (East → West); 001C comes in.
+    assert packet.summary["accounts_in"] == 1 and packet.summary["accounts_within"] == 1
+    assert packet.summary["accounts_out"] == 0 and packet.summary["pipeline_in"] == 0.0
+    html = packet.html.read_text(encoding="utf-8")
+    assert "Territory changes for Bo Chen" in html and "<svg" in html
+    assert "<link" not in html and "src=" not in html and "<script" not in html  # self-contained
+    assert packet.csv.read_text().splitlines()[0].startswith("account,name,direction")
+    none = write_packets(org, "Base", "Plan", folder=tmp_path / "x", manager_roles=["Owner"])
+    assert none == []
+
+
+def test_cli_compare(org: Workspace, db_url: str, tmp_path: Path) -> None:
+    from territorial.cli.app import app
+
+    build(org)
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "--format", "csv", "compare", "Base", "Plan", "--show",
+         "accounts", "--by-manager", str(tmp_path)],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "001B,Globex,moved,East,West" in out.output
+    assert len(list(tmp_path.glob("*.html"))) == 1
