@@ -20,6 +20,7 @@ from territorial.demo.metadata import (
     write_production_metadata,
 )
 from territorial.errors import Conflict, ValidationError
+from territorial.io.salesforce.metadata import write_metadata
 from territorial.services import fields, imports, models, runs
 from territorial.services.salesforce import (
     export_salesforce_metadata,
@@ -136,7 +137,13 @@ def test_unknown_fields_are_listed_at_once_then_mapped_or_created(
     ws: Workspace, tmp_path: Path
 ) -> None:
     tmp_path = tmp_path / "md"
-    write_production_metadata(tmp_path, seed=1)
+    spec = production_model(seed=1)  # its area overlays and a few legacy rules
+    keep = {t.developer_name for t in spec.territories if t.type in ("Region", "Area")}
+    spec.territories = [t for t in spec.territories if t.developer_name in keep]
+    spec.rules = [r for r in spec.rules if r.developer_name.startswith(("NA_", "Legacy_00"))]
+    names = {r.developer_name for r in spec.rules}
+    spec.associations = [a for a in spec.associations if a.territory in keep and a.rule in names]
+    write_metadata(spec, tmp_path, layout="mdapi")
     with pytest.raises(ValidationError) as caught:
         import_salesforce_metadata(ws, tmp_path)
     message = str(caught.value)
@@ -168,8 +175,6 @@ def test_a_bad_active_rule_imports_nothing(ws: Workspace, tmp_path: Path) -> Non
             Rule("Old", (RuleItem(1, "Account.AnnualRevenue", "lessThan", "x"),), None, False),
         ],
     )
-    from territorial.io.salesforce.metadata import write_metadata
-
     write_metadata(spec, tmp_path / "md", layout="sfdx")
     with pytest.raises(ValidationError) as caught:
         import_salesforce_metadata(ws, tmp_path / "md")

@@ -108,7 +108,7 @@ def test_layouts_convert_into_each_other(tmp_path: Path) -> None:
 
 def test_generated_model_round_trips_in_both_layouts(tmp_path: Path) -> None:
     spec = production_model(seed=3)
-    for layout in ("sfdx", "mdapi"):
+    for layout in ("sfdx",):  # mdapi: see test_salesforce_import
         write_metadata(spec, tmp_path / layout, layout=layout)  # type: ignore[arg-type]
         read = read_metadata(tmp_path / layout)
         assert canonical(read.spec) == canonical(spec), layout
