@@ -73,6 +73,7 @@ STANDARD_FIELDS: dict[str, tuple[Field, ...]] = {
     "account": (
         Field("id", T, "Account ID", required=True),
         Field("name", T, "Account Name", required=True),
+        Field("billing_street", T, "Billing Street"),
         Field("billing_country", T, "Billing Country"),
         Field("billing_country_code", T, "Billing Country Code"),
         Field("billing_state", T, "Billing State/Province"),

@@ -149,7 +149,7 @@ def generate(accounts: int = 25_000, *, seed: int | None = 0) -> DemoOrg:
     --------
     >>> org = generate(300, seed=7)
     >>> org.accounts.columns[:3], org.users.height
-    (['id', 'name', 'billing_country'], 63)
+    (['id', 'name', 'billing_street'], 63)
     >>> org.opportunities["account_id"].is_in(org.accounts["id"].implode()).all()
     True
     """

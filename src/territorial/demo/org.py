@@ -109,6 +109,31 @@ def _revenue(
     return revenue, employees
 
 
+STREETS = (
+    "Main St",
+    "Oak Ave",
+    "Market St",
+    "Park Blvd",
+    "Industrial Way",
+    "Commerce Dr",
+    "Harbor Rd",
+    "Station Rd",
+    "High St",
+    "Mill Ln",
+    "Lakeview Dr",
+    "Innovation Pkwy",
+)
+
+
+def _streets(n: int) -> pl.Series:
+    """Plausible street lines, derived from the row number (no random draws, so adding
+    them left every other generated value as it was)."""
+    row = pl.int_range(n, eager=True)
+    number = ((row * 7919) % 9899 + 1).cast(pl.String)
+    name = (row % len(STREETS)).replace_strict(dict(enumerate(STREETS)), return_dtype=pl.String)
+    return (number + " " + name).alias("billing_street")
+
+
 def accounts_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
     """``n`` accounts without owners (``owner_id`` is null; see ``assign_owners``)."""
     places = sample_locations(rng, n)
@@ -128,6 +153,7 @@ def accounts_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
             {
                 "id": salesforce_ids("001", random_serials(rng, n)),
                 "name": _company_names(rng, industry, places["billing_country_code"]),
+                "billing_street": _streets(n),
             }
         )
         .hstack(places)

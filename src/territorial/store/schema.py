@@ -66,6 +66,7 @@ class Account(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+    billing_street: Mapped[str | None] = mapped_column(String(255))
     billing_country: Mapped[str | None] = mapped_column(String(80))
     billing_country_code: Mapped[str | None] = mapped_column(String(10))
     billing_state: Mapped[str | None] = mapped_column(String(80))
