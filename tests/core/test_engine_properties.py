@@ -1,21 +1,32 @@
-"""Property tests: the engine agrees exactly with the reference evaluator."""
+"""Property tests: the engine and the online index agree exactly with the reference.
+
+The variants exercise the engine's other paths on the same random models: territories
+whose ``all`` rules are intersected rule by rule (``plan.MAX_PRODUCT``), composite keys
+looked up by binary search instead of a dense array (``execute.DENSE_KEYS``), accounts
+not in pk order, and plans reused from the model's cache.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
+import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from rules_helpers import CATALOG, frame
 from rules_strategies import accounts, exclusions, models
 
+from territorial.core.engine import execute, matcher
+from territorial.core.engine import plan as planning
+from territorial.core.engine.index import OnlineIndex
 from territorial.core.engine.matcher import match
 from territorial.core.model import Rule
 from territorial.core.rules.compile import ModelInput, compile_model, validate_rules
-from territorial.core.rules.reference import evaluate
+from territorial.core.rules.reference import assign_account, evaluate
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(model=models(), rows=accounts(), excluded=exclusions())
 def test_match_equals_reference(
     model: ModelInput, rows: list[dict[str, Any]], excluded: pl.DataFrame
@@ -24,9 +35,25 @@ def test_match_equals_reference(
     expected = evaluate(rows, compiled, exclusions=excluded)
     got = match(frame(rows), compiled, exclusions=excluded)
     assert got.equals(expected), (got, expected)
+    assert match(frame(rows), compiled, exclusions=excluded).equals(expected)  # cached plan
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=120, deadline=None)
+@given(model=models(), rows=accounts(), excluded=exclusions())
+def test_match_other_paths_equal_reference(
+    model: ModelInput, rows: list[dict[str, Any]], excluded: pl.DataFrame
+) -> None:
+    compiled = compile_model(model, CATALOG)
+    expected = evaluate(rows, compiled, exclusions=excluded)
+    with patch.object(planning, "MAX_PRODUCT", 1), patch.object(execute, "DENSE_KEYS", 0):
+        got = match(frame(rows[::-1]), compiled, exclusions=excluded)
+        index = OnlineIndex.build(compiled)
+    assert got.equals(expected), (got, expected)
+    for row in rows:
+        assert index.assign(row) == assign_account(row, compiled)
+
+
+@settings(max_examples=50, deadline=None)
 @given(model=models())
 def test_generated_rules_are_valid(model: ModelInput) -> None:
     report = validate_rules(model.rules, CATALOG)
@@ -34,13 +61,29 @@ def test_generated_rules_are_valid(model: ModelInput) -> None:
     assert all(isinstance(r, Rule) for r in model.rules)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(model=models(), rows=accounts())
 def test_online_index_equals_reference(model: ModelInput, rows: list[dict[str, Any]]) -> None:
-    from territorial.core.engine.index import OnlineIndex
-    from territorial.core.rules.reference import assign_account
-
     compiled = compile_model(model, CATALOG)
     index = OnlineIndex.build(compiled)
     for row in rows:
         assert index.assign(row) == assign_account(row, compiled)
+
+
+def test_wide_keys_sort_by_columns_the_same() -> None:
+    rng = np.random.default_rng(3)
+    layout = matcher.Layout(
+        np.arange(10, 20),
+        np.arange(100, 108),
+        3,
+        4,
+        np.zeros(0, np.int64),
+        execute.Csr.build([], [], 0),
+    )
+    order = rng.integers(0, 50, 400)
+    assigned = (rng.integers(0, 10, 400) << 3) | rng.integers(0, 8, 400)
+    pks = np.arange(1000, 1050)
+    packed = matcher._sorted_result(layout, pks, order, assigned)
+    by_columns = matcher._sorted_result_by_columns(layout, pks, order, assigned)
+    assert packed.equals(by_columns)
+    assert packed.select("account_pk", "territory_pk").is_unique().all()

@@ -152,6 +152,8 @@ class AnchorGroup:
     def _lookup(self, found: Ints) -> Ints:
         if self.dense is not None:
             return self.dense[found]
+        if not self.keys.size:
+            return np.full(found.size, -1, dtype=np.int64)
         slots = np.searchsorted(self.keys, found)
         slots[slots == self.keys.size] = 0
         found_slots: Ints = np.where(self.keys[slots] == found, slots, -1)

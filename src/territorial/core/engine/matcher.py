@@ -206,11 +206,12 @@ def match(
     rows, cids = matching_pairs(cols, model_tables(compiled, plan))
     layout = _layout(compiled, plan)
     order, pk_by_order = _account_order(frame["pk"])
-    rows, assigned = layout.assigned.expand(rows, cids)
+    assigned_rows, assigned = layout.assigned.expand(rows, cids)
     if plan.fallback:
         more_rows, more = _fallback_pairs(compiled, plan, layout, rows, cids)
-        rows, assigned = np.concatenate([rows, more_rows]), np.concatenate([assigned, more])
-    result = _sorted_result(layout, pk_by_order, order[rows], assigned)
+        assigned_rows = np.concatenate([assigned_rows, more_rows])
+        assigned = np.concatenate([assigned, more])
+    result = _sorted_result(layout, pk_by_order, order[assigned_rows], assigned)
     return _without_exclusions(result, exclusions)
 
 
