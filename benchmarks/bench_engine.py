@@ -273,13 +273,22 @@ def median_of(runs: int, fn: Callable[[], pl.DataFrame]) -> tuple[float, pl.Data
 
 
 def sub_model(model: ModelInput, step: int) -> ModelInput:
-    """Every ``step``-th rule of a model (and the inherited US rule), same territories."""
+    """Every ``step``-th rule of a model (and the inherited US rule), with the territories
+    that keep a rule of their own and their ancestors."""
     last = max(r.id or 0 for r in model.rules)
     keep = {r.id for r in model.rules if r.id is not None and (r.id % step == 0 or r.id == last)}
+    associations = [a for a in model.associations if a[0] in keep]
+    parent = {t.pk: t.parent_pk for t in model.territories}
+    used: set[int] = set()
+    for _, pk, _ in associations:
+        node: int | None = pk
+        while node is not None and node not in used:
+            used.add(node)
+            node = parent.get(node)
     return ModelInput(
-        model.territories,
+        [t for t in model.territories if t.pk in used],
         [r for r in model.rules if r.id in keep],
-        [a for a in model.associations if a[0] in keep],
+        associations,
         model.combination,
     )
 
