@@ -26,7 +26,7 @@ from territorial.core.rules.compile import ModelInput, compile_model, validate_r
 from territorial.core.rules.reference import assign_account, evaluate
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(model=models(), rows=accounts(), excluded=exclusions())
 def test_match_equals_reference(
     model: ModelInput, rows: list[dict[str, Any]], excluded: pl.DataFrame
@@ -61,7 +61,7 @@ def test_generated_rules_are_valid(model: ModelInput) -> None:
     assert all(isinstance(r, Rule) for r in model.rules)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(model=models(), rows=accounts())
 def test_online_index_equals_reference(model: ModelInput, rows: list[dict[str, Any]]) -> None:
     compiled = compile_model(model, CATALOG)

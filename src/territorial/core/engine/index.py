@@ -79,11 +79,35 @@ class RangeTable:
 
 
 @dataclass
+class KeyEntry:
+    """The conjunctions of one key: without a ranged field, and by cell of each one."""
+
+    plain: list[ConjunctionPlan]
+    ranges: list[RangeTable]
+
+
+def _by_key(table: dict[tuple[str, ...], list[ConjunctionPlan]]) -> dict[tuple[str, ...], KeyEntry]:
+    entries = {}
+    for key, plans in table.items():
+        by_field: dict[tuple[str, FieldType], list[ConjunctionPlan]] = defaultdict(list)
+        plain = []
+        for conj in plans:
+            ranged = conj.anchor.ranged if conj.anchor is not None else None
+            if ranged is None:
+                plain.append(conj)
+            else:
+                by_field[ranged].append(conj)
+        ranges = [RangeTable.build(f, ps) for f, ps in by_field.items()]
+        entries[key] = KeyEntry(plain, ranges)
+    return entries
+
+
+@dataclass
 class OnlineIndex:
     """Hash and range tables of anchored conjunctions, the scans, and the targets."""
 
-    anchors: dict[Anchor, dict[tuple[str, ...], list[ConjunctionPlan]]]
-    """Key columns → key → conjunctions (whose ranged value, if any, is still checked)."""
+    anchors: dict[Anchor, dict[tuple[str, ...], KeyEntry]]
+    """Key columns → key → its conjunctions."""
     ranges: list[RangeTable]
     scans: list[ConjunctionPlan]
     targets: tuple[Target, ...]
@@ -108,7 +132,8 @@ class OnlineIndex:
                 for key in conj.keys:
                     table.setdefault(key, []).append(conj)
         ranges = [RangeTable.build(a, ps) for a, ps in by_range.items()]
-        return cls(dict(anchors), ranges, scans, plan.targets, plan.fallback, plan.rule_target)
+        keyed = {anchor: _by_key(table) for anchor, table in anchors.items()}
+        return cls(keyed, ranges, scans, plan.targets, plan.fallback, plan.rule_target)
 
     def matching_targets(self, account: Mapping[str, Any]) -> dict[int, int]:
         """Target index → the lowest rule pk of its conjunctions the account satisfies."""
@@ -116,8 +141,11 @@ class OnlineIndex:
         lowered: dict[str, str | None] = {}
         for anchor, table in self.anchors.items():
             key = _key(anchor, account, lowered)
-            if key is not None and key in table:
-                _check(table[key], account, found)
+            entry = None if key is None else table.get(key)
+            if entry is not None:
+                _check(entry.plain, account, found)
+                for ranges in entry.ranges:
+                    _check(ranges.candidates(account), account, found)
         for ranges in self.ranges:
             _check(ranges.candidates(account), account, found)
         _check(self.scans, account, found)
