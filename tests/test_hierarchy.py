@@ -57,10 +57,20 @@ def test_move_across_models_is_refused(org: Workspace) -> None:
 
 
 def test_remove_refuses_parent_unless_subtree(org: Workspace) -> None:
+    assignments.assign_account(org, "Base", "001A", "West")
+    assignments.assign_account(org, "Base", "001B", "NA")
     with pytest.raises(Conflict, match="has 2 child territories"):
         hierarchy.remove_territory(org, "Base", "NA")
     assert hierarchy.remove_territory(org, "Base", "NA", subtree=True) == 3
     assert hierarchy.tree(org, "Base") == []
+    assert models.show_model(org, "Base").assigned_accounts == 0  # assignments went too
+
+
+def test_removing_a_territory_keeps_other_assignments(org: Workspace) -> None:
+    assignments.assign_account(org, "Base", "001A", "West")
+    assignments.assign_account(org, "Base", "001B", "East")
+    hierarchy.remove_territory(org, "Base", "West")
+    assert models.show_model(org, "Base").assigned_accounts == 1
 
 
 def test_rename_keeps_developer_name_unless_asked(org: Workspace) -> None:

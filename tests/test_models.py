@@ -84,9 +84,11 @@ def test_archived_model_is_read_only_but_can_be_reactivated(org: Workspace) -> N
 
 
 def test_delete_removes_model_and_its_contents(org: Workspace) -> None:
+    assignments.assign_account(org, "Base", "001A", "West")
     models.delete_model(org, "Base")
     with org.session() as s:
         assert s.scalar(select(func.count()).select_from(TerritoryRow)) == 0
+        assert s.scalar(select(func.count()).select_from(AccountAssignmentRow)) == 0
     with pytest.raises(NotFound):
         models.show_model(org, "Base")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from territorial.core.model import AccessLevel
@@ -305,7 +305,8 @@ def remove_territory(ws: Workspace, model: str, territory: str, *, subtree: bool
                 f"({names}).",
                 hint="Move them first, or remove the whole subtree with --subtree.",
             )
-        removed = len(_descendants(session, row)) + 1
+        doomed = [row.pk, *(t.pk for t in _descendants(session, row))]
+        removed = len(doomed)
         audit.record(
             session,
             actor=ws.actor,
@@ -314,6 +315,9 @@ def remove_territory(ws: Workspace, model: str, territory: str, *, subtree: bool
             key=row.developer_name,
             model_pk=model_row.pk,
             before={**_snapshot(session, row), "territories_removed": removed},
+        )
+        session.execute(
+            delete(AccountAssignmentRow).where(AccountAssignmentRow.territory_pk.in_(doomed))
         )
         session.delete(row)
         return removed

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from territorial.core.engine.opportunities import POLICIES, OpportunityPolicy
@@ -460,6 +460,7 @@ def delete_model(ws: Workspace, key: str) -> None:
             model_pk=None,
             before=_snapshot(row),
         )
+        session.execute(delete(AccountAssignmentRow).where(AccountAssignmentRow.model_pk == row.pk))
         session.delete(row)
 
 

@@ -319,7 +319,8 @@ def write_difference(
     """
     added, removed = difference(computed, existing)
     _delete_by_pk(session, removed["pk"])
-    bulk.upsert(
+    # Changed rows were deleted above, so every added row is new: a plain bulk insert.
+    bulk.insert(
         session,
         "account_assignment",
         added.with_columns(
@@ -327,8 +328,6 @@ def write_difference(
             cause=pl.lit("rule"),
             run_pk=pl.lit(run_pk, pl.Int64),
         ).select("model_pk", "territory_pk", "account_pk", "cause", "rule_pk", "run_pk"),
-        key=["territory_pk", "account_pk", "cause"],
-        update=["rule_pk", "run_pk"],
     )
     return added.height, removed.height
 

@@ -156,6 +156,22 @@ def upsert(
         _executemany(session, sql, frame, on_rows)
 
 
+def insert(
+    session: Session, table: str, frame: pl.DataFrame, *, on_rows: Progress | None = None
+) -> None:
+    """Insert rows known to be new: ``COPY`` on PostgreSQL, batched ``executemany`` on
+    SQLite. A row that already exists violates its unique key and fails the transaction."""
+    if frame.is_empty():
+        return
+    frame = _plain(frame)
+    if dialect(session) == "postgresql":
+        copy_into(session, table, frame, on_rows)
+        return
+    marks = ", ".join("?" for _ in frame.columns)
+    sql = f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})"
+    _executemany(session, sql, frame, on_rows)
+
+
 def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> None:
     cursor = _raw(session).cursor()
     try:

@@ -266,14 +266,13 @@ class AccountAssignmentRow(Base):
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Runs write millions of these rows, and PostgreSQL checks each foreign key row by row,
-    # so only the two keys that must cascade are foreign keys. ``model_pk`` repeats the
-    # territory's model for fast filtering; ``rule_pk`` is cleared by the service that
-    # removes a rule; runs are deleted only with their model, whose territories take these
-    # rows along.
+    # Runs write millions of these rows and PostgreSQL checks every foreign key row by row
+    # (two keys tripled the write time), so these are plain integers and the services that
+    # delete territories, models or rules remove or clear the rows that refer to them
+    # (``hierarchy.remove_territory``, ``models.delete_model``, ``rules.remove_rule``).
     model_pk: Mapped[int] = mapped_column(Integer)
-    territory_pk: Mapped[int] = mapped_column(ForeignKey("territory.pk", ondelete="CASCADE"))
-    account_pk: Mapped[int] = mapped_column(ForeignKey("account.pk", ondelete="CASCADE"))
+    territory_pk: Mapped[int] = mapped_column(Integer)
+    account_pk: Mapped[int] = mapped_column(Integer)
     cause: Mapped[str] = mapped_column(String(10))  # rule | manual
     rule_pk: Mapped[int | None] = mapped_column(Integer)
     run_pk: Mapped[int | None] = mapped_column(Integer)
