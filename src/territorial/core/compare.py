@@ -10,7 +10,11 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
+
+from territorial.core.reports import distinct_totals, packed_pairs
 
 
 def assignment_delta(
@@ -54,8 +58,6 @@ def assignment_delta(
 MANAGER_ROLES = r"manager|vp|director|head"
 """Roles matching this pattern (case-insensitive) make their holder a manager of the
 territory's subtree for change-impact packets."""
-
-_KEY_BITS = 20  # territory keys per comparison < 2**20; account pks < 2**43
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def _keys(before: Side, after: Side) -> tuple[pl.DataFrame, dict[int, int], dict
     return table.with_columns(pl.col("tkey").cast(pl.Int64)), mapping(before), mapping(after)
 
 
-def _tkey(frame: pl.DataFrame, mapping: dict[int, int]) -> pl.Expr:
+def _tkey(mapping: dict[int, int]) -> pl.Expr:
     return (
         pl.col("territory_pk")
         .replace_strict(mapping, default=None, return_dtype=pl.Int64)
@@ -122,13 +124,45 @@ def _tkey(frame: pl.DataFrame, mapping: dict[int, int]) -> pl.Expr:
     )
 
 
-def _pairs(side: Side, mapping: dict[int, int]) -> pl.DataFrame:
-    """Distinct (account, territory) pairs as one integer ``k`` plus its parts."""
-    return (
-        side.links.select("account_pk", _tkey(side.links, mapping).cast(pl.Int64))
-        .with_columns(k=(pl.col("account_pk") * (1 << _KEY_BITS)) + pl.col("tkey"))
-        .unique("k")
-    )
+@dataclass(frozen=True)
+class _Pairs:
+    """Distinct (account, territory key) pairs of one side, sorted by both."""
+
+    frame: pl.DataFrame
+    """``account_pk``, ``tkey``."""
+    packed: npt.NDArray[np.int64] | None
+    """The same pairs as sorted integers ``account_pk * 2**bits + tkey``, or None."""
+
+
+def _pairs(side: Side, mapping: dict[int, int], size: int) -> _Pairs:
+    """Links to territories outside the model are left out."""
+    keyed = side.links.select("account_pk", key=_tkey(mapping)).drop_nulls()
+    packed = packed_pairs(keyed, size)
+    if packed is None:
+        frame = keyed.unique().sort("account_pk", "key").rename({"key": "tkey"})
+        return _Pairs(frame, None)
+    keys, bits = packed
+    frame = pl.DataFrame({"account_pk": keys // (1 << bits), "tkey": keys % (1 << bits)})
+    return _Pairs(frame, keys.to_numpy())
+
+
+def _differences(before: _Pairs, after: _Pairs) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairs added (in ``after`` only) and removed (in ``before`` only)."""
+    b, a = before.packed, after.packed
+    if b is None or a is None:
+        on = ["account_pk", "tkey"]
+        return (
+            after.frame.join(before.frame, on=on, how="anti", maintain_order="left"),
+            before.frame.join(after.frame, on=on, how="anti", maintain_order="left"),
+        )
+    if len(b) == 0 or len(a) == 0:
+        return after.frame, before.frame
+    # One binary search of the after pairs among the before pairs answers both ways.
+    at = np.searchsorted(b, a).clip(0, len(b) - 1)
+    found = b[at] == a
+    kept = np.zeros(len(b), dtype=np.bool_)
+    kept[at[found]] = True
+    return after.frame.filter(pl.Series(~found)), before.frame.filter(pl.Series(~kept))
 
 
 def _names(frame: pl.DataFrame, keys: pl.DataFrame, column: str = "tkey") -> pl.DataFrame:
@@ -137,9 +171,11 @@ def _names(frame: pl.DataFrame, keys: pl.DataFrame, column: str = "tkey") -> pl.
 
 def _text(pairs: pl.DataFrame, alias: str) -> pl.DataFrame:
     return (
-        pairs.sort("account_pk", "territory")
+        pairs.select("account_pk", "territory")
+        .sort("account_pk", "territory")
         .group_by("account_pk", maintain_order=True)
-        .agg(pl.col("territory").str.join("; ").alias(alias))
+        .agg(pl.col("territory"))
+        .select("account_pk", pl.col("territory").list.join("; ").alias(alias))
     )
 
 
@@ -149,14 +185,20 @@ def _detail(links: pl.DataFrame, alias: str) -> pl.DataFrame:
         .then(pl.lit("rule ") + pl.col("rule").fill_null("?"))
         .otherwise(pl.col("cause"))
     )
+    # Lists are gathered whole (a fast aggregation) and joined afterwards.
     return (
-        links.with_columns(why=why)
+        links.select("account_pk", "territory", why=why)
+        .unique()
         .sort("account_pk", "territory", "why")
         .group_by("account_pk", "territory", maintain_order=True)
-        .agg(pl.col("why").unique(maintain_order=True).str.join(", "))
-        .with_columns(text=pl.col("territory") + " (" + pl.col("why") + ")")
+        .agg(pl.col("why"))
+        .select(
+            "account_pk",
+            text=pl.col("territory") + " (" + pl.col("why").list.join(", ") + ")",
+        )
         .group_by("account_pk", maintain_order=True)
-        .agg(pl.col("text").str.join("; ").alias(alias))
+        .agg(pl.col("text"))
+        .select("account_pk", pl.col("text").list.join("; ").alias(alias))
     )
 
 
@@ -172,31 +214,82 @@ def _figures(frame: pl.DataFrame, values: pl.DataFrame, by: str, suffix: str) ->
     )
 
 
+def _account_values(
+    accounts: pl.DataFrame, open_: pl.DataFrame, account_pk: pl.Series
+) -> pl.DataFrame:
+    """``account_pk``, ``potential``, ``pipeline`` (open amounts) of the given accounts."""
+    wanted = account_pk.unique().sort().to_frame("account_pk")
+    pipeline = (
+        open_.join(wanted, on="account_pk", how="semi")
+        .group_by("account_pk")
+        .agg(pipeline=pl.col("amount").fill_null(0.0).sum())
+    )
+    return (
+        accounts.select("account_pk", "potential")
+        .filter(pl.col("account_pk").is_in(wanted["account_pk"].implode()))
+        .join(pipeline, on="account_pk", how="left")
+        .with_columns(pl.col("potential").fill_null(0.0), pl.col("pipeline").fill_null(0.0))
+    )
+
+
+def _held(users: pl.DataFrame) -> pl.DataFrame:
+    return users.select("user_pk", "tkey").drop_nulls().unique()
+
+
 def _user_impact(
     pairs_b: pl.DataFrame,
     pairs_a: pl.DataFrame,
     users_b: pl.DataFrame,
     users_a: pl.DataFrame,
-    values: pl.DataFrame,
+    changed: pl.DataFrame,
+    accounts: pl.DataFrame,
+    open_: pl.DataFrame,
 ) -> pl.DataFrame:
-    def accounts(pairs: pl.DataFrame, users: pl.DataFrame) -> pl.DataFrame:
-        held = users.select("user_pk", "tkey").unique()
+    """Per user: distinct accounts before and after, and those gained and lost.
+
+    Counts use :func:`~territorial.core.reports.distinct_totals` (no per-account join with
+    the users). An account a user gains or loses either changed territories or sits in a
+    territory the user took or gave up, so only those (user, account) pairs are built.
+    """
+    held_b, held_a = _held(users_b), _held(users_a)
+    moved_users = pl.concat(
+        [
+            held_b.join(held_a, on=["user_pk", "tkey"], how="anti"),
+            held_a.join(held_b, on=["user_pk", "tkey"], how="anti"),
+        ]
+    ).select("user_pk")
+
+    def counts(pairs: pl.DataFrame, held: pl.DataFrame, alias: str) -> pl.DataFrame:
+        totals = distinct_totals(
+            pairs.select("account_pk", key="tkey", value=pl.lit(0.0)),
+            held.select(group="user_pk", key="tkey"),
+        )
+        return totals.select(user_pk="group", **{alias: "n"})
+
+    def reached(pairs: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+        moved = held.join(moved_users, on="user_pk", how="semi")
         return (
-            pairs.select("account_pk", "tkey")
-            .join(held, on="tkey")
-            .select(k=pl.col("account_pk") * (1 << 24) + pl.col("user_pk"))
+            pl.concat(
+                [
+                    pairs.join(changed, on="account_pk", how="semi").join(held, on="tkey"),
+                    pairs.join(moved.select("tkey").unique(), on="tkey", how="semi").join(
+                        moved, on="tkey"
+                    ),
+                ]
+            )
+            .select("user_pk", "account_pk")
             .unique()
-            .with_columns(user_pk=pl.col("k") % (1 << 24), account_pk=pl.col("k") // (1 << 24))
         )
 
-    before, after = accounts(pairs_b, users_b), accounts(pairs_a, users_a)
-    gained = after.join(before, on="k", how="anti")
-    lost = before.join(after, on="k", how="anti")
+    before, after = reached(pairs_b, held_b), reached(pairs_a, held_a)
+    gained = after.join(before, on=["user_pk", "account_pk"], how="anti")
+    lost = before.join(after, on=["user_pk", "account_pk"], how="anti")
+    values = _account_values(accounts, open_, pl.concat([gained["account_pk"], lost["account_pk"]]))
     everyone = pl.concat([users_b.select("user_pk"), users_a.select("user_pk")]).unique()
     frame = everyone
     for part in (
-        before.group_by("user_pk").agg(accounts_before=pl.len()),
-        after.group_by("user_pk").agg(accounts_after=pl.len()),
+        counts(pairs_b, held_b, "accounts_before"),
+        counts(pairs_a, held_a, "accounts_after"),
         _figures(gained, values, "user_pk", "gained"),
         _figures(lost, values, "user_pk", "lost"),
     ):
@@ -238,6 +331,12 @@ def compare_sides(
         own accounts, with their potential and open pipeline (open opportunity amounts
         of the account).
 
+    Notes
+    -----
+    The (account, territory) pairs of each side are packed into sorted integers and
+    compared as such; everything else (names, causes, users, opportunities) is worked out
+    for the changed accounts only, which are few next to the accounts of a model.
+
     Examples
     --------
     >>> t = pl.DataFrame({"territory_pk": [1, 2], "parent_pk": [None, None],
@@ -261,33 +360,30 @@ def compare_sides(
     [('East', 1, 0, 0.0), ('West', 0, 1, 20.0)]
     """
     keys, map_b, map_a = _keys(before, after)
-    pairs_b, pairs_a = _pairs(before, map_b), _pairs(after, map_a)
-    added = pairs_a.join(pairs_b, on="k", how="anti")
-    removed = pairs_b.join(pairs_a, on="k", how="anti")
-    changed = pl.concat([added["account_pk"], removed["account_pk"]]).unique().to_frame()
+    size = max(keys.height, 1)
+    packed_b, packed_a = _pairs(before, map_b, size), _pairs(after, map_a, size)
+    added, removed = _differences(packed_b, packed_a)
+    pairs_b, pairs_a = packed_b.frame, packed_a.frame
+    changed = pl.concat([added["account_pk"], removed["account_pk"]]).unique().sort().to_frame()
+    changed_list = changed["account_pk"].implode()
 
-    opp = opportunities.with_columns(is_open=~pl.col("is_closed").fill_null(False))
-    account_pipeline = (
-        opp.filter(pl.col("is_open"))
-        .join(changed, on="account_pk", how="semi")
-        .group_by("account_pk")
-        .agg(pipeline=pl.col("amount").fill_null(0.0).sum())
-    )
-    values = (
-        accounts.select("account_pk", "potential")
-        .join(changed, on="account_pk", how="semi")
-        .join(account_pipeline, on="account_pk", how="left")
-        .with_columns(pl.col("potential").fill_null(0.0), pl.col("pipeline").fill_null(0.0))
-    )
-    moved_b = _names(pairs_b.join(changed, on="account_pk", how="semi"), keys)
-    moved_a = _names(pairs_a.join(changed, on="account_pk", how="semi"), keys)
+    open_ = opportunities.filter(~pl.col("is_closed").fill_null(False))
+    values = _account_values(accounts, open_, changed["account_pk"])
+    moved_b = _names(pairs_b.filter(pl.col("account_pk").is_in(changed_list)), keys)
+    moved_a = _names(pairs_a.filter(pl.col("account_pk").is_in(changed_list)), keys)
 
     def links_of(side: Side, mapping: dict[int, int]) -> pl.DataFrame:
-        frame = side.links.join(changed, on="account_pk", how="semi")
-        return _names(frame.with_columns(_tkey(frame, mapping)), keys)
+        frame = side.links.filter(pl.col("account_pk").is_in(changed_list))
+        return _names(frame.with_columns(_tkey(mapping)).drop_nulls("tkey"), keys)
 
     account_rows = (
-        changed.join(accounts.select("account_pk", "account", "name"), on="account_pk", how="left")
+        changed.join(
+            accounts.select("account_pk", "account", "name").filter(
+                pl.col("account_pk").is_in(changed_list)
+            ),
+            on="account_pk",
+            how="left",
+        )
         .join(_text(moved_b, "from"), on="account_pk", how="left")
         .join(_text(moved_a, "to"), on="account_pk", how="left")
         .join(_detail(links_of(before, map_b), "from_detail"), on="account_pk", how="left")
@@ -328,9 +424,9 @@ def compare_sides(
         territory_rows = territory_rows.join(part, on="tkey", how="left")
     territory_rows = _filled(territory_rows).sort("territory").drop("tkey")
 
-    users_b = before.users.with_columns(_tkey(before.users, map_b))
-    users_a = after.users.with_columns(_tkey(after.users, map_a))
-    user_rows = _user_impact(pairs_b, pairs_a, users_b, users_a, values)
+    users_b = before.users.with_columns(_tkey(map_b))
+    users_a = after.users.with_columns(_tkey(map_a))
+    user_rows = _user_impact(pairs_b, pairs_a, users_b, users_a, changed, accounts, open_)
     user_territories = pl.concat(
         [
             _names(users_b, keys).select("user_pk", "territory", "role", side=pl.lit("before")),
@@ -338,21 +434,39 @@ def compare_sides(
         ]
     )
 
-    opp_b = opp.select("opportunity_pk").join(
-        before.opportunities.select("opportunity_pk", _tkey(before.opportunities, map_b)),
-        on="opportunity_pk",
-        how="left",
-    )
-    opp_a = after.opportunities.select(
-        "opportunity_pk", _tkey(after.opportunities, map_a).alias("tkey_after")
-    )
+    # Territories of the open opportunities on both sides, on narrow frames; the details
+    # are joined to the few that change.
+    opp_b = before.opportunities.select("opportunity_pk", _tkey(map_b))
+    opp_a = after.opportunities.select("opportunity_pk", _tkey(map_a).alias("tkey_after"))
+    if (
+        opp_b["opportunity_pk"].equals(opp_a["opportunity_pk"])
+        and opp_b["opportunity_pk"].is_unique().all()
+    ):
+        # Both sides list the same opportunities in the same order (as loaded): compare
+        # the columns side by side, no join.
+        moving = opp_b.with_columns(tkey_after=opp_a["tkey_after"]).filter(
+            pl.col("tkey").ne_missing(pl.col("tkey_after"))
+        )
+        moving = moving.join(open_.select("opportunity_pk"), on="opportunity_pk", how="semi")
+    else:
+        moving = (
+            open_.select("opportunity_pk")
+            .join(opp_b, on="opportunity_pk", how="left")
+            .join(opp_a, on="opportunity_pk", how="left")
+            .filter(pl.col("tkey").ne_missing(pl.col("tkey_after")))
+        )
+    moving = moving.join(open_, on="opportunity_pk")
+    moving_accounts = moving["account_pk"].drop_nulls().unique()
     opp_rows = (
-        opp_b.join(opp_a, on="opportunity_pk", how="left")
-        .filter(pl.col("tkey").ne_missing(pl.col("tkey_after")))
-        .join(opp.filter(pl.col("is_open")), on="opportunity_pk")
-        .join(keys.rename({"territory": "from"}), on="tkey", how="left")
+        moving.join(keys.rename({"territory": "from"}), on="tkey", how="left")
         .join(keys.rename({"territory": "to", "tkey": "tkey_after"}), on="tkey_after", how="left")
-        .join(accounts.select("account_pk", account="account"), on="account_pk", how="left")
+        .join(
+            accounts.select("account_pk", account="account").filter(
+                pl.col("account_pk").is_in(moving_accounts.implode())
+            ),
+            on="account_pk",
+            how="left",
+        )
         .sort("opportunity")
         .select(
             "opportunity",
