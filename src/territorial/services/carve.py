@@ -1,0 +1,648 @@
+"""Carve a territory's accounts into balanced territories, written as a new planning model.
+
+``carve_model`` loads the accounts assigned under ``parent`` in the base model, groups them
+into items (accounts or postal units), carves them (``territorial.core.carve``), clones the
+base model and writes the carved territories under ``parent``: one postal-prefix rule per
+territory for units, manual assignments for single accounts (account carving, locked
+named accounts, accounts without a postal code). The usual run → compare → activate
+lifecycle then applies to the new model.
+
+From scratch, the parent's descendants are replaced by ``territories`` new ones. With
+``rebalance``, the parent's current leaf territories are kept (plus new ones up to
+``territories``) and accounts move between them only where balance needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from territorial.core.carve import (
+    BalanceReport,
+    CarveProblem,
+    Contiguity,
+    balance_report,
+    carve,
+    compactness,
+    compile_formula,
+    contiguity,
+    disruption,
+    formula_fields,
+    kmeans_reference,
+    to_latlon,
+    unit_graph,
+)
+from territorial.core.carve.units import build_items, rule_items
+from territorial.errors import ValidationError
+from territorial.services import audit, fields, lookup, models
+from territorial.services.workspace import Workspace
+from territorial.store import bulk, frames
+from territorial.store.schema import (
+    AccountAssignmentRow,
+    ExclusionRow,
+    RuleAssociationRow,
+    RuleItemRow,
+    RuleRow,
+    TerritoryModelRow,
+    TerritoryRow,
+    UserAssignmentRow,
+)
+
+MEASURES = ("potential", "accounts", "workload")
+DEFAULT_POTENTIAL = "annual_revenue"
+DEFAULT_WORKLOAD = "1 + number_of_employees / 1000"
+STAGES = ("load", "carve", "quality", "write")
+
+
+@dataclass(frozen=True)
+class TerritoryLoad:
+    """One carved territory: what it holds and how far from target (relative)."""
+
+    developer_name: str
+    name: str
+    accounts: int
+    measures: dict[str, float]
+    deviations: dict[str, float]
+    new: bool
+
+
+@dataclass(frozen=True)
+class CarveQuality:
+    """Every quality figure of a plan (see docs/carving.md)."""
+
+    balance: BalanceReport
+    compactness_km: float
+    kmeans_km: float
+    contiguity: Contiguity | None
+    disruption: dict[str, float]
+
+    @property
+    def compactness_ratio(self) -> float:
+        return self.compactness_km / self.kmeans_km if self.kmeans_km > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class CarveResult:
+    """The model written, its territories, the quality report and the plan per account."""
+
+    model: models.ModelInfo
+    territories: list[TerritoryLoad]
+    quality: CarveQuality
+    plan: pl.DataFrame
+    """account_id, latitude, longitude, territory, before (developer names)."""
+    centres: pl.DataFrame
+    """territory, latitude, longitude."""
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    accounts: pl.DataFrame  # account_pk, id, fields..., current (territory pk or null), named
+    leaves: list[TerritoryRow]
+    parent: TerritoryRow
+    subtree: list[int]
+
+
+def carve_model(
+    ws: Workspace,
+    base: str,
+    *,
+    parent: str,
+    name: str,
+    territories: int | None = None,
+    balance: Sequence[str] = MEASURES,
+    tolerance: float | dict[str, float] = 0.05,
+    units: str = "account",
+    rebalance: bool = False,
+    lock_named: bool = False,
+    potential: str = DEFAULT_POTENTIAL,
+    workload: str = DEFAULT_WORKLOAD,
+    keep: float = 1.0,
+    max_distance: float | None = None,
+    seed: int | None = None,
+    developer_name: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> CarveResult:
+    """Carve the accounts under ``parent`` in ``base`` into a new planning model ``name``.
+
+    Parameters
+    ----------
+    territories
+        Number of territories (required from scratch; with ``rebalance``, at least the
+        current leaves, new ones are added up to it).
+    balance
+        Measures to balance: ``potential``, ``accounts``, ``workload``.
+    tolerance
+        Relative tolerance, one for all or per measure (``{"potential": 0.05}``).
+    units
+        ``account``, ``zip3`` or ``zip5``.
+    lock_named
+        Keep named accounts (those with a manual assignment in the base model) in their
+        current territory (rebalance) or together (from scratch).
+    potential, workload
+        Formulas over account number fields (docs/carving.md).
+    keep
+        Weight for keeping an account in its current territory (rebalance).
+    max_distance
+        Most kilometres from an account to its territory's centre.
+    seed
+        Same seed, same plan.
+    """
+    import time
+
+    started = time.perf_counter()
+    stage = on_stage or (lambda _s: None)
+    wanted = _measures(balance)
+    tolerances = _tolerances(tolerance, wanted)
+    stage("load")
+    with ws.session() as session:
+        base_row = lookup.model(session, base)
+        scope = _load_scope(session, base_row, parent, potential, workload)
+    k, names, labels_new = _territory_names(scope, territories, rebalance)
+    items = build_items(
+        scope.accounts, units, [*MEASURES, "revenue"], alone=pl.col("named") if lock_named else None
+    )
+    current, locks = _current_and_locks(scope, items, rebalance, lock_named)
+    revenue = items.frame["revenue"].to_numpy() if "revenue" in items.frame.columns else None
+    problem = CarveProblem(
+        items.points,
+        items.frame.select(wanted).to_numpy().astype(np.float64),
+        k,
+        names=tuple(wanted),
+        tolerance=np.array([tolerances[m] for m in wanted]),
+        locks=locks,
+        current=current if rebalance else None,
+        keep=keep if rebalance else 0.0,
+        move_cost=None if revenue is None else 0.5 + 0.5 * revenue / max(revenue.mean(), 1e-9),
+        size=items.frame["size"].to_numpy().astype(np.float64),
+        max_distance=max_distance,
+        labels=tuple(_item_label(key) for key in items.frame["key"]),
+        territory_names=tuple(names),
+    )
+    stage("carve")
+    graph = unit_graph(items.points) if units != "account" else None
+    plan = carve(problem, seed=seed, graph=graph)
+    stage("quality")
+    account_item = items.accounts["item"].to_numpy()
+    after = plan.assignment[account_item]
+    quality = _quality(problem, plan.assignment, graph, seed, items.accounts, current, after, k)
+    warnings = _warnings(quality, problem)
+    stage("write")
+    info = models.clone_model(ws, base, name, developer_name=developer_name)
+    with ws.session() as session:
+        model_row = lookup.model(session, info.developer_name)
+        pks = _write_plan(session, model_row, scope, names, labels_new, rebalance)
+        _write_rules_and_assignments(session, model_row, items, plan.assignment, pks, names)
+        audit.record(
+            session,
+            actor=ws.actor,
+            action="model.carve",
+            entity="model",
+            key=model_row.developer_name,
+            model_pk=model_row.pk,
+            after={
+                "base": base,
+                "parent": parent,
+                "territories": k,
+                "units": units,
+                "seed": seed,
+                "rebalance": rebalance,
+            },
+        )
+        info = models.model_info(session, model_row)
+    return _result(
+        info,
+        problem,
+        items,
+        plan,
+        names,
+        labels_new,
+        quality,
+        scope,
+        after,
+        time.perf_counter() - started,
+        warnings,
+    )
+
+
+def _measures(balance: Sequence[str]) -> list[str]:
+    unknown = [m for m in balance if m not in MEASURES]
+    if unknown or not balance:
+        raise ValidationError(
+            f"Unknown measure(s) to balance: {', '.join(unknown) or '(none)'}.",
+            hint="Use potential, accounts and/or workload.",
+        )
+    return list(dict.fromkeys(balance))
+
+
+def _tolerances(tolerance: float | dict[str, float], wanted: list[str]) -> dict[str, float]:
+    given = tolerance if isinstance(tolerance, dict) else dict.fromkeys(wanted, tolerance)
+    out = {m: float(given.get(m, 0.05)) for m in wanted}
+    bad = [m for m, t in out.items() if not 0 < t < 1]
+    if bad:
+        raise ValidationError(
+            f"Tolerance of {', '.join(bad)} must be between 0 and 1.", hint="0.05 is ±5 %."
+        )
+    return out
+
+
+def _load_scope(
+    session: Session, model: TerritoryModelRow, parent: str, potential: str, workload: str
+) -> _Scope:
+    parent_row = lookup.territory(session, model, parent)
+    rows = list(
+        session.scalars(
+            select(TerritoryRow).where(TerritoryRow.model_pk == model.pk).order_by(TerritoryRow.pk)
+        )
+    )
+    children: dict[int | None, list[TerritoryRow]] = {}
+    for row in rows:
+        children.setdefault(row.parent_pk, []).append(row)
+    subtree, frontier = [parent_row.pk], [parent_row.pk]
+    while frontier:
+        frontier = [c.pk for p in frontier for c in children.get(p, [])]
+        subtree += frontier
+    leaves = [r for r in rows if r.pk in set(subtree[1:]) and r.pk not in children]
+    assigned = frames.load_assignments(session, model.pk, territory_pks=subtree)
+    if assigned.is_empty():
+        raise ValidationError(
+            f"No account is assigned under {parent_row.developer_name!r} in "
+            f"{model.developer_name!r}.",
+            hint=f"Run the model first: 'territorial run {model.developer_name}'.",
+        )
+    catalog = fields.catalog(session, "account")
+    numeric = formula_fields(potential) | formula_fields(workload)
+    unknown = sorted(f for f in numeric if f not in catalog.fields)
+    if unknown:
+        raise ValidationError(
+            f"Unknown field(s) in the potential or workload formula: {', '.join(unknown)}.",
+            hint="Use account number fields ('territorial field list').",
+        )
+    wanted = {
+        "id",
+        "latitude",
+        "longitude",
+        "billing_country_code",
+        "billing_postal_code",
+        "annual_revenue",
+        *numeric,
+    }
+    scope_sql = "account.pk IN (SELECT account_pk FROM account_assignment aa WHERE " + (
+        f"aa.model_pk = {int(model.pk)} AND {frames.in_list('aa.territory_pk', subtree)})"
+    )
+    accounts = frames.load_accounts(session, catalog, wanted, where=scope_sql)
+    leaf_pks = [r.pk for r in leaves]
+    current = (
+        assigned.filter(pl.col("territory_pk").is_in(leaf_pks))
+        .group_by("account_pk")
+        .agg(pl.col("territory_pk").min().alias("current"))
+    )
+    manual = frames.load_assignments(session, model.pk, cause="manual")["account_pk"].unique()
+    pipeline = bulk.read_frame(
+        session,
+        "SELECT account_pk, SUM(amount) FROM opportunity WHERE is_closed = "
+        f"{'false' if bulk.dialect(session) == 'postgresql' else '0'} AND account_pk IN "
+        f"(SELECT account.pk FROM account WHERE {scope_sql}) GROUP BY account_pk",
+        {"account_pk": pl.Int64(), "pipeline": pl.Float64()},
+    )
+    frame = (
+        accounts.rename({"pk": "account_pk"})
+        .join(current, on="account_pk", how="left")
+        .join(pipeline, on="account_pk", how="left")
+        .with_columns(
+            potential=compile_formula(potential),
+            accounts=pl.lit(1.0),
+            workload=compile_formula(workload),
+            revenue=pl.col("annual_revenue").fill_null(0.0),
+            pipeline=pl.col("pipeline").fill_null(0.0),
+            named=pl.col("account_pk").is_in(manual.implode()),
+        )
+    )
+    return _Scope(frame, leaves, parent_row, subtree)
+
+
+def _territory_names(
+    scope: _Scope, territories: int | None, rebalance: bool
+) -> tuple[int, list[str], list[str]]:
+    """(k, developer names, labels of new territories) of the carved territories."""
+    prefix = scope.parent.developer_name
+    existing = [r.developer_name for r in scope.leaves] if rebalance else []
+    if territories is None and not rebalance:
+        raise ValidationError("How many territories?", hint="Pass --territories K.")
+    k = max(territories or 0, len(existing))
+    if k < 1:
+        raise ValidationError(
+            f"{prefix!r} has no leaf territories to rebalance.", hint="Pass --territories K."
+        )
+    taken = {n.lower() for n in existing}
+    new: list[str] = []
+    number = 1
+    while len(existing) + len(new) < k:
+        candidate = f"{prefix}_{number:02d}"
+        if candidate.lower() not in taken:
+            new.append(candidate)
+        number += 1
+    return k, existing + new, new
+
+
+def _current_and_locks(
+    scope: _Scope, items: object, rebalance: bool, lock_named: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    from territorial.core.carve.units import Items
+
+    assert isinstance(items, Items)
+    index = {r.pk: i for i, r in enumerate(scope.leaves)}
+    per_item = (
+        items.accounts.with_columns(
+            idx=pl.col("current").replace_strict(index, default=-1, return_dtype=pl.Int64)
+        )
+        .group_by("item")
+        .agg(pl.col("idx").mode().min())
+        .sort("item")
+    )
+    current = per_item["idx"].fill_null(-1).to_numpy().astype(np.int64)
+    if not (lock_named and rebalance):
+        return current, None
+    named = items.accounts.group_by("item").agg(pl.col("named").any()).sort("item")["named"]
+    return current, np.where(named.to_numpy(), current, -1).astype(np.int64)
+
+
+def _quality(
+    problem: CarveProblem,
+    labels: np.ndarray,
+    graph: object,
+    seed: int | None,
+    accounts: pl.DataFrame,
+    current: np.ndarray,
+    after: np.ndarray,
+    k: int,
+) -> CarveQuality:
+    size = problem.sizes()
+    report = balance_report(
+        labels, problem.measures, k, names=problem.names, tolerance=problem.tolerance
+    )
+    km_labels, _ = kmeans_reference(problem.points, k, weights=size, seed=seed)
+    before_item = current[accounts["item"].to_numpy()]
+    before = before_item if problem.current is not None else _matched(before_item, after, k)
+    return CarveQuality(
+        balance=report,
+        compactness_km=compactness(problem.points, labels, k, weights=size),
+        kmeans_km=compactness(problem.points, km_labels, k, weights=size),
+        contiguity=contiguity(graph, labels, k) if graph is not None else None,
+        disruption=disruption(
+            before,
+            after,
+            weights={
+                "revenue": accounts["revenue"].to_numpy(),
+                "pipeline": accounts["pipeline"].to_numpy(),
+            },
+        ),
+    )
+
+
+def _matched(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
+    """Old territories renumbered as the new territory that keeps most of their accounts,
+    so that disruption from scratch counts the accounts that change hands."""
+    known = before >= 0
+    if not known.any():
+        return before
+    width = int(before.max()) + 1
+    overlap = np.zeros((width, k))
+    np.add.at(overlap, (before[known], after[known]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = np.full(width, -2, dtype=np.int64)
+    mapping[rows] = cols
+    return np.where(known, mapping[np.maximum(before, 0)], -1)
+
+
+def _warnings(quality: CarveQuality, problem: CarveProblem) -> list[str]:
+    out = []
+    for m in quality.balance.measures:
+        if m.within_tolerance < 1.0:
+            out.append(
+                f"{m.name}: {1 - m.within_tolerance:.0%} of territories outside ±{m.tolerance:.0%}"
+                f" (worst {m.max_deviation:+.1%}); the binding constraint is the {m.name} "
+                "tolerance: widen it, use smaller units, or unlock accounts."
+            )
+    if quality.contiguity is not None and not quality.contiguity.contiguous:
+        out.append(f"{quality.contiguity.fragments} territory piece(s) are not contiguous.")
+    return out
+
+
+def _write_plan(
+    session: Session,
+    model: TerritoryModelRow,
+    scope: _Scope,
+    names: list[str],
+    new: list[str],
+    rebalance: bool,
+) -> dict[str, int]:
+    """Carved territories in the clone; returns their pks by developer name."""
+    rows = {
+        r.developer_name: r
+        for r in session.scalars(select(TerritoryRow).where(TerritoryRow.model_pk == model.pk))
+    }
+    parent = rows[scope.parent.developer_name]
+    old = {
+        r.pk: r.developer_name
+        for r in session.scalars(select(TerritoryRow).where(TerritoryRow.pk.in_(scope.subtree[1:])))
+    }
+    clone_subtree = [rows[n].pk for n in old.values()]
+    type_pk = scope.leaves[0].type_pk if scope.leaves else parent.type_pk
+    scope_accounts = scope.accounts["account_pk"].to_list()
+    if rebalance:
+        leaves = [rows[n].pk for n in names if n in rows]
+        session.execute(
+            delete(RuleAssociationRow).where(RuleAssociationRow.territory_pk.in_(leaves))
+        )
+        session.execute(
+            delete(AccountAssignmentRow).where(
+                AccountAssignmentRow.territory_pk.in_(clone_subtree),
+                AccountAssignmentRow.account_pk.in_(scope_accounts),
+            )
+        )
+    else:
+        for table in (RuleAssociationRow, UserAssignmentRow, ExclusionRow, AccountAssignmentRow):
+            session.execute(delete(table).where(table.territory_pk.in_(clone_subtree)))
+        session.execute(
+            update(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)).values(parent_pk=None)
+        )
+        session.execute(delete(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)))
+    for n in new:
+        row = TerritoryRow(
+            model_pk=model.pk,
+            developer_name=n,
+            name=n.replace("_", " "),
+            type_pk=type_pk,
+            parent_pk=parent.pk,
+            description="Carved by 'territorial carve'.",
+        )
+        session.add(row)
+        rows[n] = row
+    session.flush()
+    return {n: rows[n].pk for n in names}
+
+
+def _write_rules_and_assignments(
+    session: Session,
+    model: TerritoryModelRow,
+    items: object,
+    labels: np.ndarray,
+    pks: dict[str, int],
+    names: list[str],
+) -> None:
+    from territorial.core.carve.units import Items
+
+    assert isinstance(items, Items)
+    frame = items.frame.with_columns(territory=pl.Series(labels))
+    units = frame.filter(pl.col("prefix").is_not_null())
+    taken = {
+        r.lower()
+        for r in session.scalars(select(RuleRow.developer_name).where(RuleRow.model_pk == model.pk))
+    }
+    unit_territory: dict[str, int] = {}
+    for (t,), group in units.group_by(["territory"], maintain_order=True):
+        prefixes: dict[str, list[str]] = {}
+        for country, prefix, key in group.select("country", "prefix", "key").iter_rows():
+            prefixes.setdefault(country or "", []).append(prefix)
+            unit_territory[key] = int(t)
+        rule_items_, boolean = rule_items(prefixes)
+        dev = f"{names[int(t)]}_Carve"
+        while dev.lower() in taken:
+            dev += "_1"
+        taken.add(dev.lower())
+        rule = RuleRow(
+            model_pk=model.pk,
+            developer_name=dev,
+            name=dev.replace("_", " "),
+            active=True,
+            boolean_filter=boolean,
+        )
+        session.add(rule)
+        session.flush()
+        session.add_all(
+            RuleItemRow(
+                rule_pk=rule.pk, number=i.number, field=i.field, operator=i.operator, value=i.value
+            )
+            for i in rule_items_
+        )
+        session.add(
+            RuleAssociationRow(
+                rule_pk=rule.pk,
+                territory_pk=pks[names[int(t)]],
+                inherited=False,
+            )
+        )
+    singles = items.accounts.join(frame.select("item", "territory", "prefix"), on="item").filter(
+        pl.col("prefix").is_null()
+    )
+    pk_of = pl.Series([pks[n] for n in names])
+    manual = singles.select(
+        model_pk=pl.lit(model.pk, pl.Int64),
+        territory_pk=pk_of.gather(singles["territory"]),
+        account_pk=pl.col("account_pk"),
+        cause=pl.lit("manual"),
+    )
+    bulk.upsert(
+        session,
+        "account_assignment",
+        manual,
+        key=("territory_pk", "account_pk", "cause"),
+        update=[],
+    )
+    _exclusions(session, singles, unit_territory, pks, names)
+
+
+def _exclusions(
+    session: Session,
+    singles: pl.DataFrame,
+    unit_territory: dict[str, int],
+    pks: dict[str, int],
+    names: list[str],
+) -> None:
+    """A single account whose postal unit went elsewhere is excluded there, so the unit's
+    rule does not put it in a second territory."""
+    for account_pk, postal, country, t in singles.select(
+        "account_pk", "billing_postal_code", "billing_country_code", "territory"
+    ).iter_rows():
+        if not postal:
+            continue
+        for size in (5, 3):
+            unit = f"{country or ''}:{postal.strip().upper()[:size]}"
+            other = unit_territory.get(unit)
+            if other is not None and other != t:
+                session.add(ExclusionRow(territory_pk=pks[names[other]], account_pk=account_pk))
+                break
+
+
+def _item_label(key: str) -> str:
+    return f"account {key[8:]}" if key.startswith("account:") else f"unit {key}"
+
+
+def _result(
+    info: models.ModelInfo,
+    problem: CarveProblem,
+    items: object,
+    plan: object,
+    names: list[str],
+    new: list[str],
+    quality: CarveQuality,
+    scope: _Scope,
+    after: np.ndarray,
+    seconds: float,
+    warnings: list[str],
+) -> CarveResult:
+    from territorial.core.carve import CarvePlan
+    from territorial.core.carve.units import Items
+
+    assert isinstance(items, Items) and isinstance(plan, CarvePlan)
+    k = problem.k
+    counts = np.bincount(after, minlength=k)
+    loads = np.zeros((k, problem.measures.shape[1]))
+    np.add.at(loads, plan.assignment, problem.measures)
+    leaves = {r.pk: r.developer_name for r in scope.leaves}
+    territories = [
+        TerritoryLoad(
+            developer_name=n,
+            name=n.replace("_", " "),
+            accounts=int(counts[j]),
+            measures={m: float(loads[j, i]) for i, m in enumerate(problem.names)},
+            deviations={
+                m: float(quality.balance.deviations[j, i]) for i, m in enumerate(problem.names)
+            },
+            new=n in new,
+        )
+        for j, n in enumerate(names)
+    ]
+    accounts = items.accounts
+    plan_frame = accounts.select(
+        account_id="id",
+        latitude="latitude",
+        longitude="longitude",
+        territory=pl.Series([names[t] for t in after]),
+        before=pl.col("current").replace_strict(leaves, default=None, return_dtype=pl.String),
+    )
+    latlon = to_latlon(plan.centres)
+    centres = pl.DataFrame(
+        {"territory": names, "latitude": latlon[:, 0], "longitude": latlon[:, 1]}
+    )
+    return CarveResult(info, territories, quality, plan_frame, centres, seconds, warnings)
+
+
+__all__ = [
+    "DEFAULT_POTENTIAL",
+    "DEFAULT_WORKLOAD",
+    "MEASURES",
+    "STAGES",
+    "CarveQuality",
+    "CarveResult",
+    "TerritoryLoad",
+    "carve_model",
+]
