@@ -35,6 +35,9 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(reports.app, name="report")
     app.command("compare")(compare.compare)
+    from territorial.cli import carve
+
+    app.command("carve")(carve.carve)
     from territorial.cli import data  # import, export, field
 
     data.register(app)

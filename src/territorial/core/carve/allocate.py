@@ -72,7 +72,7 @@ def candidates(
         item, terr, dist, forced = item[ok], terr[ok], dist[ok], forced[ok]
     order = np.lexsort((terr, item))
     item, terr, dist = item[order], terr[order], dist[order]
-    first = np.r_[True, (item[1:] != item[:-1]) | (terr[1:] != terr[:-1])]
+    first = np.r_[True, (item[1:] != item[:-1]) | (terr[1:] != terr[:-1])][: len(item)]
     item, terr, dist = item[first], terr[first], dist[first]
     missing = np.setdiff1d(np.arange(n), item)
     if len(missing):
@@ -145,9 +145,10 @@ def allocate(
 
 
 def _costs(problem: CarveProblem, cands: Candidates) -> FloatArray:
-    """Distance, scaled to a mean of about one, less the bonus for staying where it is."""
-    scale = float(np.mean(cands.distance)) or 1.0
-    cost = cands.distance / scale
+    """Squared distance (round, convex territories that stay in one piece), scaled to a mean
+    of about one, less the bonus for staying where it is."""
+    squared = cands.distance**2
+    cost = squared / (float(np.mean(squared)) or 1.0)
     if problem.current is not None and problem.keep > 0:
         move = np.ones(problem.n) if problem.move_cost is None else problem.move_cost
         stays = problem.current[cands.item] == cands.territory

@@ -52,7 +52,7 @@ def unit_graph(
     a = np.r_[s[:, 0], s[:, 1], s[:, 2]]
     b = np.r_[s[:, 1], s[:, 2], s[:, 0]]
     length = np.linalg.norm(points[a] - points[b], axis=1)
-    ok = length <= 4.0 * np.median(length) + 1e-9
+    ok = length <= 10.0 * np.median(length) + 1e-9
     graph = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.int8), (a[ok], b[ok])), shape=(n, n))
     knn = _knn(points, 1)  # every unit keeps at least its nearest neighbour
     return _symmetric(graph + knn)

@@ -131,7 +131,9 @@ def _best_move(
     banned: set[tuple[int, int]],
 ) -> tuple[int, int] | None:
     if banned:
-        keep = np.array([(int(i), int(t)) not in banned for i, t in zip(item, target, strict=True)])
+        keep = np.array(
+            [(int(i), int(t)) not in banned for i, t in zip(item, target, strict=True)], dtype=bool
+        )
         item, target = item[keep], target[keep]
     if len(item) == 0:
         return None

@@ -1,0 +1,158 @@
+"""``territorial carve``: balanced, compact territories written as a new planning model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from territorial.cli._common import message, progress, render, report, workspace
+from territorial.errors import ValidationError
+from territorial.io import charts, maps
+from territorial.services import carve as service
+
+
+def _tolerance(text: str) -> float | dict[str, float]:
+    """``0.05`` for every measure, or ``potential=0.05,accounts=0.1``."""
+    try:
+        if "=" not in text:
+            return float(text)
+        pairs = (part.split("=", 1) for part in text.split(",") if part.strip())
+        return {k.strip(): float(v) for k, v in pairs}
+    except ValueError as err:
+        raise ValidationError(
+            f"Cannot read tolerance {text!r}.", hint="Write 0.05 or potential=0.05,accounts=0.1."
+        ) from err
+
+
+def carve(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Base model to clone and carve.")],
+    parent: Annotated[str, typer.Option(help="Territory whose accounts are carved.")],
+    name: Annotated[str, typer.Option(help="Name of the new planning model.")],
+    territories: Annotated[
+        int | None, typer.Option(help="Number of territories (rebalance: at least the current).")
+    ] = None,
+    balance: Annotated[
+        str, typer.Option(help="Measures to balance: potential, accounts, workload.")
+    ] = "potential,accounts,workload",
+    tolerance: Annotated[
+        str, typer.Option(help="Relative tolerance: 0.05, or potential=0.05,accounts=0.1.")
+    ] = "0.05",
+    units: Annotated[str, typer.Option(help="Carve accounts, or postal units zip3 or zip5.")] = (
+        "account"
+    ),
+    potential: Annotated[
+        str, typer.Option(help="Formula of an account's potential.")
+    ] = service.DEFAULT_POTENTIAL,
+    workload: Annotated[
+        str, typer.Option(help="Formula of an account's workload.")
+    ] = service.DEFAULT_WORKLOAD,
+    rebalance: Annotated[
+        bool, typer.Option("--rebalance", help="Keep the current territories; move few accounts.")
+    ] = False,
+    lock_named: Annotated[
+        bool, typer.Option("--lock-named", help="Named (manually assigned) accounts stay put.")
+    ] = False,
+    keep: Annotated[float, typer.Option(help="Weight for keeping an account where it is.")] = 1.0,
+    max_distance: Annotated[
+        float | None, typer.Option(help="Most km from an account to its territory's centre.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same plan.")] = 0,
+    developer_name: Annotated[
+        str | None, typer.Option(help="Developer name of the new model.")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="Write a balance chart (PNG or SVG) per measure.")
+    ] = None,
+    map_file: Annotated[
+        Path | None, typer.Option("--map", help="Write a map of the plan (PNG or SVG).")
+    ] = None,
+) -> None:
+    """Carve a territory's accounts into balanced, compact territories in a new planning
+    model (a clone of MODEL), with a quality report: balance, compactness, contiguity and
+    disruption. Then run, compare and activate the new model as usual.
+
+    Example: territorial carve FY27 --parent NA_West --territories 8 --name "FY28 West" --seed 7
+    """
+    ws = workspace(ctx)
+    with progress() as bar:
+        task = bar.add_task("Carving", total=len(service.STAGES))
+
+        def on_stage(stage: str) -> None:
+            bar.update(task, description=f"Carving: {stage}", completed=service.STAGES.index(stage))
+
+        result = service.carve_model(
+            ws, model, parent=parent, name=name, territories=territories,
+            balance=[b.strip() for b in balance.split(",") if b.strip()],
+            tolerance=_tolerance(tolerance), units=units, rebalance=rebalance,
+            lock_named=lock_named, potential=potential, workload=workload, keep=keep,
+            max_distance=max_distance, seed=seed, developer_name=developer_name,
+            on_stage=on_stage,
+        )  # fmt: skip
+    _print(ctx, result)
+    if chart is not None:
+        for path in _charts(result, chart):
+            message(f"Wrote {path}.")
+    if map_file is not None:
+        title = f"{result.model.name}: {len(result.territories)} territories"
+        message(f"Wrote {maps.save_map(result.plan, map_file, result.centres, title=title)}.")
+
+
+def _print(ctx: typer.Context, result: service.CarveResult) -> None:
+    rows: list[dict[str, Any]] = [
+        {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
+        | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
+        for t in result.territories
+    ]
+    render(ctx, rows, title=f"Carved territories of {result.model.developer_name}")
+    q = result.quality
+    balance = [
+        {"measure": m.name, "tolerance %": round(100 * m.tolerance, 1),
+         "within tolerance %": round(100 * m.within_tolerance, 1),
+         "max deviation %": round(100 * m.max_deviation, 1), "CV": round(m.cv, 4),
+         "±5 %": round(100 * m.within[0], 1), "±10 %": round(100 * m.within[1], 1),
+         "±15 %": round(100 * m.within[2], 1), "Gini": round(m.gini, 4)}
+        for m in q.balance.measures
+    ]  # fmt: skip
+    render(ctx, balance, title="Balance")
+    for warning in result.warnings:
+        message(f"[yellow]Warning:[/yellow] {warning}")
+    contiguity = (
+        "" if q.contiguity is None
+        else f"; {q.contiguity.fragments} non-contiguous piece(s), "
+        f"{q.contiguity.enclaves} enclave(s)"
+    )  # fmt: skip
+    report(
+        ctx,
+        f"Wrote planning model {result.model.developer_name} in {result.seconds:.1f} s. "
+        f"Compactness {q.compactness_km:.1f} km to the centre "
+        f"({q.compactness_ratio:.2f}× unconstrained k-means){contiguity}. Disruption: "
+        f"{q.disruption['accounts']:.1%} of accounts, {q.disruption['revenue']:.1%} of "
+        f"revenue, {q.disruption['pipeline']:.1%} of open pipeline change territory. "
+        f"Next: 'territorial run {result.model.developer_name}', then "
+        f"'territorial compare {result.model.developer_name}'.",
+        {
+            "model": result.model.developer_name,
+            "territories": len(result.territories),
+            "compactness_km": round(q.compactness_km, 3),
+            "compactness_ratio": round(q.compactness_ratio, 4),
+            "fragments": None if q.contiguity is None else q.contiguity.fragments,
+            **{f"moved_{k}": round(v, 6) for k, v in q.disruption.items()},
+            "seconds": round(result.seconds, 3),
+        },
+    )
+
+
+def _charts(result: service.CarveResult, path: Path) -> list[Path]:
+    written = []
+    for i, m in enumerate(result.quality.balance.measures):
+        target = path if i == 0 else path.with_name(f"{path.stem}-{m.name}{path.suffix}")
+        values = [t.measures[m.name] for t in result.territories]
+        names = [t.developer_name for t in result.territories]
+        fig = charts.balance_figure(
+            names, values, title=f"{m.name} per territory", band=m.tolerance
+        )
+        written.append(charts.save(fig, target))
+    return written
