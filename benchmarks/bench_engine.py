@@ -10,7 +10,7 @@ result on that sub-model is checked identical to ours. Ours is timed at full siz
 of ``--runs``). Usage::
 
     .venv/bin/python -m benchmarks.bench_engine [--accounts N] [--rules R] [--runs K]
-    .venv/bin/python -m benchmarks.bench_engine --scale      # 5M accounts x 10k rules
+    .venv/bin/python -m benchmarks.bench_engine --scale      # 5M accounts x 10k rules, 3 runs
 
 Environment variables ``BENCH_ACCOUNTS`` and ``BENCH_RULES`` set the defaults.
 """
@@ -393,7 +393,9 @@ def main(argv: list[str] | None = None) -> None:
         "--accounts", type=int, default=int(os.environ.get("BENCH_ACCOUNTS", 1_000_000))
     )
     parser.add_argument("--rules", type=int, default=int(os.environ.get("BENCH_RULES", 2000)))
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--runs", type=int, default=None, help="timed runs (default 5, or 3 with --scale)"
+    )
     parser.add_argument(
         "--baseline-step",
         type=int,
@@ -405,9 +407,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.scale:
-        run(5_000_000, 10_000, 1, 0)
+        run(5_000_000, 10_000, args.runs or 3, 0)
     else:
-        run(args.accounts, args.rules, args.runs, args.baseline_step)
+        run(args.accounts, args.rules, args.runs or 5, args.baseline_step)
 
 
 if __name__ == "__main__":

@@ -87,3 +87,42 @@ def test_wide_keys_sort_by_columns_the_same() -> None:
     by_columns = matcher._sorted_result_by_columns(layout, pks, order, assigned)
     assert packed.equals(by_columns)
     assert packed.select("account_pk", "territory_pk").is_unique().all()
+
+
+def test_sorted_result_with_gaps_in_pks_and_without_repeats() -> None:
+    rng = np.random.default_rng(5)
+    order = rng.integers(0, 50, 400)
+    assigned = (rng.integers(0, 10, 400) << 3) | rng.integers(0, 8, 400)
+    for repeats in (True, False):
+        layout = matcher.Layout(
+            np.arange(10, 20),
+            np.arange(100, 108),
+            3,
+            4,
+            np.zeros(0, np.int64),
+            execute.Csr.build([], [], 0),
+            repeats,
+        )
+        pairs = np.unique(order << 7 | assigned >> 3)  # one rule per (account, territory)
+        if not repeats:
+            order, assigned = pairs >> 7, (pairs & 127) << 3 | 5
+        for pks in (np.arange(1000, 1050), np.arange(1000, 1050) * 3 - 7):
+            packed = matcher._sorted_result(layout, pks, order.copy(), assigned.copy())
+            by_columns = matcher._sorted_result_by_columns(layout, pks, order, assigned)
+            assert packed.equals(by_columns)
+
+
+def test_cell_finder_equals_binary_search() -> None:
+    rng = np.random.default_rng(9)
+    tricky = np.array(
+        [0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, 1e-300, -1e-300, np.inf, -np.inf, 1e8,
+         np.nextafter(1e8, 0), np.nextafter(1e8, np.inf), 1.7976931348623157e308, -2.5]
+    )  # fmt: skip
+    for _ in range(200):
+        parts = [rng.choice(tricky, rng.integers(0, 8)), rng.normal(0, 1e6, rng.integers(0, 5))]
+        bounds = np.unique(np.concatenate(parts))
+        with np.errstate(over="ignore"):
+            near = np.nextafter(bounds, np.inf)
+        values = np.concatenate([tricky, rng.normal(0, 1e6, 100), bounds, near])
+        finder = execute.CellFinder.build(bounds)
+        assert (finder.cells(values) == execute.cell_bounds(bounds, values)).all()

@@ -9,7 +9,11 @@ conjunction. The work is a few vectorized passes whatever the number of rules:
   the *cell* of its ranged value among the group's sorted bounds (``cell_bounds``), into
   a slot of a CSR table built once per model (``model_tables``) whose entries are the
   conjunctions with that key and cell; the (row, cid) candidates are the CSR rows
-  expanded;
+  expanded (or, when every slot has one conjunction, read from the dense table);
+* a row's cell is found once per ranged field by a table lookup on the top bits of the
+  value (``CellFinder``); only values near a bound are searched among the bounds;
+* the key columns and cells are computed on a few threads, then the groups' lookups;
+  rows excluded from realignment get no key value and no cell, so no candidate;
 * residual ranges on numbers and dates compare the candidate's value with per-cid bound
   arrays; any other residual is evaluated once per distinct literal, on the distinct
   values of a text field or on all rows otherwise, and gathered;
@@ -19,8 +23,10 @@ conjunction. The work is a few vectorized passes whatever the number of rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,6 +50,8 @@ from territorial.core.rules.operators import Operator
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Bools = np.ndarray[Any, np.dtype[np.bool_]]
+Index = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+"""Int32 or int64: lookup tables and what they give."""
 DENSE_KEYS = 1 << 22
 """Largest composite key space looked up through a dense array (else by binary search)."""
 
@@ -55,6 +63,8 @@ class Csr:
     offsets: Ints
     values: Ints
     max_degree: int
+    one_each: bool = False
+    """Every slot has exactly one value (``values[slot]``)."""
 
     @classmethod
     def build(cls, slots: Iterable[int], values: Iterable[int], n_slots: int) -> Csr:
@@ -63,10 +73,13 @@ class Csr:
         order = np.lexsort((value_array, slot_array))
         counts = np.bincount(slot_array, minlength=n_slots)
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        return cls(offsets, value_array[order], int(counts.max(initial=0)))
+        one_each = bool(np.all(counts == 1))
+        return cls(offsets, value_array[order], int(counts.max(initial=0)), one_each)
 
     def expand(self, rows: Ints, slots: Ints) -> tuple[Ints, Ints]:
         """(row, value) for every row and every value of its slot."""
+        if self.one_each:
+            return rows, self.values[slots]
         start = self.offsets[slots]
         if self.max_degree <= 1:
             has = self.offsets[slots + 1] > start
@@ -97,12 +110,15 @@ class AnchorGroup:
     """The number of cells of the ranged field plus one (empty), or 1."""
     keys: Ints
     """Sorted composite keys that some conjunction has."""
-    dense: Ints | None
-    """Composite key → slot (-1 for none), when the key space is small enough."""
+    space: int
+    """The number of composite keys (``dense`` entries if dense)."""
+    dense: Index | None
+    """Composite key → slot (-1 for none), when the key space is small enough; → its
+    only conjunction directly when every key has one (``csr.one_each``)."""
     csr: Csr
-    shared: Floats = field(default_factory=lambda: np.zeros(0))
+    shared: CellFinder | None = None
     """The bounds of the ranged field over all groups (``share_bounds``)."""
-    cell_map: Ints = field(default_factory=lambda: np.zeros(2, np.int64))
+    cell_map: Index = field(default_factory=lambda: np.zeros(2, np.int32))
     """1 + cell among ``shared`` (0: empty) → cell among ``bounds`` (``width - 1``: empty)."""
 
     @classmethod
@@ -123,33 +139,52 @@ class AnchorGroup:
                 cids.extend([plan.cid] * max(0, last - first + 1))
         keys = np.unique(np.array(composite, dtype=np.int64))
         space = prod_int(len(v) + 1 for v in distinct) * width
+        csr = Csr.build(np.searchsorted(keys, composite).tolist(), cids, keys.size)
         dense = None
         if space <= DENSE_KEYS:
-            dense = np.full(space, -1, dtype=np.int64)
-            dense[keys] = np.arange(keys.size)
-        csr = Csr.build(np.searchsorted(keys, composite).tolist(), cids, keys.size)
+            dense = np.full(space, -1, dtype=np.int32)
+            dense[keys] = csr.values if csr.one_each else np.arange(keys.size)
         series = [pl.Series(values, dtype=pl.String) for values in distinct]
         array = np.array(bounds, dtype=np.float64)
-        return cls(anchor, series, strides, array, width, keys, dense, csr)
+        return cls(anchor, series, strides, array, width, keys, space, dense, csr)
 
-    def slots(self, cols: Columns) -> tuple[Ints, Ints]:
-        """Kept rows with a key some conjunction has, and the key's slot."""
-        composite: Ints | None = None
-        for (name, length), values, stride in zip(
-            self.anchor.columns, self.values, self.strides, strict=True
-        ):
-            ids = cols.value_ids(name, length, values)
-            ids = ids if stride == 1 else ids * stride
-            composite = ids if composite is None else composite + ids
+    def pairs(self, cols: Columns) -> tuple[Ints, Ints]:
+        """(row, cid) for the kept rows and the conjunctions of their key and cell."""
+        # Two buffers for all the steps: fresh memory costs more than the work here.
+        dtype = np.int32 if self.space < 1 << 31 else np.int64
+        composite: Index = np.empty(cols.height, dtype=dtype)
+        scratch: Index | None = None
+        parts = zip(self.anchor.columns, self.values, self.strides, strict=True)
+        for j, ((name, length), values, stride) in enumerate(parts):
+            if j == 0:
+                cols.value_ids(name, length, values, stride * self.width, composite)
+                continue
+            scratch = np.empty_like(composite) if scratch is None else scratch
+            ids = cols.value_ids(name, length, values, stride * self.width, scratch)
+            np.add(composite, ids, out=composite)
         if self.anchor.ranged is not None:
-            cells = self.cell_map[cols.cells(*self.anchor.ranged, self.shared)]
-            composite = cells if composite is None else composite * self.width + cells
-        assert composite is not None
-        slots = self._lookup(composite)
-        rows = np.flatnonzero((slots >= 0) & cols.keep)
-        return rows, slots[rows]
+            assert self.shared is not None
+            cells = cols.cells(*self.anchor.ranged, self.shared)
+            cell_map = self.cell_map.astype(dtype, copy=False)
+            if self.anchor.columns:
+                scratch = np.empty_like(composite) if scratch is None else scratch
+                np.take(cell_map, cells, out=scratch, mode="clip")
+                np.add(composite, scratch, out=composite)
+            else:
+                np.take(cell_map, cells, out=composite, mode="clip")
+        del scratch
+        found = self._lookup(composite)
+        rows = np.flatnonzero(found >= 0)
+        if self.dense is not None and self.csr.one_each:
+            return rows, found[rows]
+        return self.csr.expand(rows, found[rows])
 
-    def _lookup(self, found: Ints) -> Ints:
+    def _lookup(self, found: Index) -> Index:
+        """The slots (or cids) of the composite keys; ``found`` is overwritten."""
+        if self.dense is not None and self.dense.dtype == found.dtype:
+            # mode="clip" (keys are in range) writes ``out`` directly, each element after
+            # reading its index.
+            return np.take(self.dense, found, out=found, mode="clip")
         if self.dense is not None:
             return self.dense[found]
         if not self.keys.size:
@@ -168,13 +203,14 @@ def share_bounds(groups: list[AnchorGroup]) -> None:
         if group.anchor.ranged is not None:
             by_field[group.anchor.ranged[0]].append(group)
     for members in by_field.values():
-        shared = np.unique(np.concatenate([g.bounds for g in members]))
+        bounds = np.unique(np.concatenate([g.bounds for g in members]))
+        shared = CellFinder.build(bounds)
         for group in members:
-            own = np.searchsorted(group.bounds, shared, side="right")
-            cell_map = np.empty(2 * shared.size + 2, dtype=np.int64)
+            own = np.searchsorted(group.bounds, bounds, side="right")
+            cell_map = np.empty(2 * bounds.size + 2, dtype=np.int32)
             cell_map[0] = group.width - 1
             cell_map[1] = 0
-            cell_map[2::2] = cell_bounds(group.bounds, shared)
+            cell_map[2::2] = cell_bounds(group.bounds, bounds)
             cell_map[3::2] = 2 * own
             group.shared, group.cell_map = shared, cell_map
 
@@ -196,6 +232,51 @@ def cell_bounds(bounds: Floats, value: Floats) -> Ints:
     at = bounds[np.minimum(i, bounds.size - 1)] == value
     cells: Ints = 2 * i.astype(np.int64) + at
     return cells
+
+
+BUCKET_BITS = 20
+"""``CellFinder`` buckets values by the top bits of their order-preserving 64-bit image."""
+
+
+def float_order(values: Floats) -> Ints:
+    """Integers that order like the floats (not NaN); -0.0 and 0.0 map to 0."""
+    bits = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+    order: Ints = bits ^ ((bits >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
+    return order
+
+
+@dataclass
+class CellFinder:
+    """``cell_bounds`` for one set of bounds, mostly by one table lookup per value.
+
+    The order-preserving images of the floats (``float_order``) are split into
+    ``2**BUCKET_BITS`` buckets by their top bits. A bucket holding no bound maps every
+    value in it to the same cell, kept in ``table``; only the values in a bucket holding
+    a bound (``table`` -1) are searched among the bounds.
+    """
+
+    bounds: Floats
+    table: Index
+
+    @classmethod
+    def build(cls, bounds: Floats) -> CellFinder:
+        shift = 64 - BUCKET_BITS
+        half = 1 << (BUCKET_BITS - 1)
+        starts = (np.arange(1 << BUCKET_BITS, dtype=np.int64) - half) << shift
+        orders = float_order(bounds)
+        table = (2 * np.searchsorted(orders, starts)).astype(np.int32)
+        table[(orders >> shift) + half] = -1
+        return cls(bounds, table)
+
+    def cells(self, values: Floats) -> Index:
+        """``cell_bounds(self.bounds, values)`` (some cell for NaN)."""
+        if not self.bounds.size:
+            return np.zeros(values.size, dtype=np.int32)
+        buckets = float_order(values) >> (64 - BUCKET_BITS)
+        cells: Index = self.table[buckets + (1 << (BUCKET_BITS - 1))]
+        near = np.flatnonzero(cells < 0)
+        cells[near] = cell_bounds(self.bounds, values[near])
+        return cells
 
 
 def cell_range(bounds: list[float], allowed: Interval) -> tuple[int, int]:
@@ -334,24 +415,34 @@ class Columns:
 
     frame: pl.DataFrame
     keep: Bools
-    codes: dict[tuple[str, int], tuple[Ints, pl.Series, pl.Series]] = field(default_factory=dict)
+    codes: dict[tuple[str, int], tuple[Index, pl.Series, pl.Series]] = field(default_factory=dict)
     ordinal: dict[str, Floats] = field(default_factory=dict)
-    cell: dict[str, Ints] = field(default_factory=dict)
+    cell: dict[str, Index] = field(default_factory=dict)
     truths: dict[Hashable, Bools] = field(default_factory=dict)
+    _dropped: Ints | None = None
 
     @property
     def height(self) -> int:
         return self.frame.height
 
-    def text_codes(self, name: str, length: int) -> tuple[Ints, pl.Series, pl.Series]:
-        """Per row, the index of its value among the distinct values (-1 when null); the
-        distinct values as they are and lower-cased, cut to ``length`` chars if given."""
+    @property
+    def dropped(self) -> Ints:
+        """The rows not to assign."""
+        if self._dropped is None:
+            self._dropped = np.flatnonzero(~self.keep)
+        return self._dropped
+
+    def text_codes(self, name: str, length: int) -> tuple[Index, pl.Series, pl.Series]:
+        """Per row, the index of its value among the distinct values (-1 when null or the
+        row is not kept); the distinct values as they are and lower-cased, cut to
+        ``length`` chars if given."""
         if (name, length) not in self.codes:
             column = self.frame[name]
             codes, raw = _factorize(column.str.slice(0, length) if length else column)
             if length and raw.str.contains("Σ", literal=True).any():
                 # A final sigma lower-cases by what follows it: lower-case before cutting.
                 codes, raw = _factorize(column.str.to_lowercase().str.slice(0, length))
+            codes[self.dropped] = -1
             lowered = raw.str.to_lowercase()
             self.codes[(name, length)] = (
                 codes,
@@ -360,13 +451,15 @@ class Columns:
             )
         return self.codes[(name, length)]
 
-    def value_ids(self, name: str, length: int, values: pl.Series) -> Ints:
-        """Per row, 1 + the position in ``values`` of its lower-cased key (0 for none)."""
+    def value_ids(self, name: str, length: int, values: pl.Series, scale: int, out: Index) -> Index:
+        """Per row, into ``out``: ``scale`` times 1 + the position in ``values`` of its
+        lower-cased key (0 for none or a row not kept)."""
         codes, _, lowered = self.text_codes(name, length)
-        positions = pl.Series(np.arange(1, values.len() + 1, dtype=np.int64))
+        positions = pl.Series(np.arange(1, values.len() + 1, dtype=np.int64) * scale)
         mapped = lowered.replace_strict(values, positions, default=0, return_dtype=pl.Int64)
-        by_code = np.append(mapped.to_numpy(), 0)
-        return by_code[codes]
+        by_code = np.append(mapped.to_numpy(), 0).astype(out.dtype)
+        found: Index = np.take(by_code, codes, out=out, mode="wrap")  # code -1: the last
+        return found
 
     def ordinals(self, name: str, ftype: FieldType) -> Floats:
         """A number or date column as floats ordered like ``plan.ordinal``; NaN when empty."""
@@ -378,17 +471,20 @@ class Columns:
             self.ordinal[name] = np.asarray(values, dtype=np.float64)
         return self.ordinal[name]
 
-    def cells(self, name: str, ftype: FieldType, bounds: Floats) -> Ints:
-        """1 + each row's cell among ``bounds`` (the same ones for a field), 0 when empty."""
+    def cells(self, name: str, ftype: FieldType, finder: CellFinder) -> Index:
+        """1 + each row's cell among ``finder.bounds`` (the same ones for a field), 0 when
+        empty or the row is not kept."""
         if name not in self.cell:
             value = self.ordinals(name, ftype)
             empty = np.isnan(value)
-            cells = cell_bounds(bounds, np.where(empty, 0, value)) + 1
+            cells = finder.cells(value)  # any cell for NaN: set to 0 below
+            cells += 1
             cells[empty] = 0
+            cells[self.dropped] = 0
             self.cell[name] = cells
         return self.cell[name]
 
-    def truth(self, condition: Condition) -> tuple[Bools, Ints | None]:
+    def truth(self, condition: Condition) -> tuple[Bools, Index | None]:
         """The literal's truth per distinct text value (with the per-row codes) or per row."""
         item, negated = condition.item, condition.negated
         key = signature(item, negated)
@@ -404,11 +500,11 @@ class Columns:
         return self.truths[key], self.text_codes(item.field, 0)[0] if textual else None
 
 
-def _factorize(column: pl.Series) -> tuple[Ints, pl.Series]:
+def _factorize(column: pl.Series) -> tuple[Index, pl.Series]:
     """Per row an index into the distinct values (-1 for null), and those values."""
-    array = column.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
+    array = column.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
     encoded = pc.dictionary_encode(array)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
     return codes, pl.Series(encoded.dictionary, dtype=pl.String)
 
 
@@ -448,23 +544,43 @@ def scan_pairs(cols: Columns, scans: list[ConjunctionPlan]) -> tuple[Ints, Ints]
     return np.concatenate(rows), np.concatenate(cids)
 
 
+def _anchor_pairs(cols: Columns, groups: list[AnchorGroup]) -> list[tuple[Ints, Ints]]:
+    """``AnchorGroup.pairs`` of every group, the key columns and cells first; on Polars'
+    threads (NumPy, PyArrow and Polars release the GIL on whole columns)."""
+    jobs: list[Callable[[], object]] = [
+        partial(cols.text_codes, name, length)
+        for name, length in sorted({c for g in groups for c in g.anchor.columns})
+    ]
+    ranged = {g.anchor.ranged: g.shared for g in groups if g.anchor.ranged is not None}
+    jobs += [partial(cols.cells, *key, f) for key, f in ranged.items() if f is not None]
+    workers = min(pl.thread_pool_size(), max(len(jobs), len(groups)))
+    if workers <= 1:
+        return [group.pairs(cols) for group in groups]
+    _ = cols.dropped  # computed once, before the threads
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda job: job(), jobs))
+        return list(pool.map(lambda group: group.pairs(cols), groups))
+
+
 def matching_pairs(cols: Columns, tables: ModelTables) -> tuple[Ints, Ints]:
     """(row, cid) for every kept row of ``cols`` and every conjunction it satisfies."""
-    rows_parts, cid_parts = [], []
-    for group in tables.groups:
-        rows, slots = group.slots(cols)
-        rows, cids = group.csr.expand(rows, slots)
-        rows_parts.append(rows)
-        cid_parts.append(cids)
+    found = _anchor_pairs(cols, tables.groups)
+    rows_parts = [rows for rows, _ in found]
+    cid_parts = [cids for _, cids in found]
+    del found
     rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, np.int64)
     cids = np.concatenate(cid_parts) if cid_parts else np.zeros(0, np.int64)
-    failed = [check.failures(cols, rows, cids) for check in tables.ranges]
-    failed.append(_condition_failures(cols, tables, rows, cids))
-    ok = np.ones(rows.size, dtype=bool)
-    for indices in failed:
-        ok[indices] = False
+    if tables.ranges or tables.conditions:
+        failed = [check.failures(cols, rows, cids) for check in tables.ranges]
+        failed.append(_condition_failures(cols, tables, rows, cids))
+        ok = np.ones(rows.size, dtype=bool)
+        for indices in failed:
+            ok[indices] = False
+        rows, cids = rows[ok], cids[ok]
+    if not tables.scans:
+        return rows, cids
     scan_rows, scan_cids = scan_pairs(cols, tables.scans)
-    return np.concatenate([rows[ok], scan_rows]), np.concatenate([cids[ok], scan_cids])
+    return np.concatenate([rows, scan_rows]), np.concatenate([cids, scan_cids])
 
 
 __all__ = [

@@ -15,6 +15,7 @@ territory_pk. It agrees exactly with ``rules.reference.evaluate`` (property-test
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,7 +212,8 @@ def match(
         more_rows, more = _fallback_pairs(compiled, plan, layout, rows, cids)
         assigned_rows = np.concatenate([assigned_rows, more_rows])
         assigned = np.concatenate([assigned, more])
-    result = _sorted_result(layout, pk_by_order, order[assigned_rows], assigned)
+    ranks = assigned_rows if order is None else order[assigned_rows]
+    result = _sorted_result(layout, pk_by_order, ranks, assigned, reuse=True)
     return _without_exclusions(result, exclusions)
 
 
@@ -229,6 +231,8 @@ class Layout:
     cid_target: Ints
     assigned: Csr
     """Packed (territory, rule) assignments by cid: one per territory of its target."""
+    repeats: bool = True
+    """Some target has several conjunctions, so an account can get a territory twice."""
 
 
 def _bits(count: int) -> int:
@@ -242,12 +246,14 @@ def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
     territory_pks = np.array(sorted(compiled.effective), dtype=np.int64)
     rule_pks = np.array(sorted(effective_rule_pks(compiled)), dtype=np.int64)
     rule_bits = _bits(rule_pks.size)
+    rule_rank = {int(pk): i for i, pk in enumerate(rule_pks)}
+    territory_rank = {int(pk): i for i, pk in enumerate(territory_pks)}
     slots, packed = [], []
     for conj in plan.conjunctions:
-        rule = int(np.searchsorted(rule_pks, conj.rule_pk))
+        rule = rule_rank[conj.rule_pk]
         for pk in plan.targets[conj.target].territories:
             slots.append(conj.cid)
-            packed.append(int(np.searchsorted(territory_pks, pk)) << rule_bits | rule)
+            packed.append(territory_rank[pk] << rule_bits | rule)
     layout = Layout(
         territory_pks,
         rule_pks,
@@ -255,16 +261,21 @@ def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
         _bits(territory_pks.size),
         np.array([c.target for c in plan.conjunctions], dtype=np.int64),
         Csr.build(slots, packed, len(plan.conjunctions)),
+        any(
+            count > 1 and plan.targets[target].territories
+            for target, count in Counter(c.target for c in plan.conjunctions).items()
+        ),
     )
     compiled.engine_cache["layout"] = layout
     return layout
 
 
-def _account_order(pks: pl.Series) -> tuple[Ints, Ints]:
-    """Each row's position in account pk order, and the pks in that order."""
+def _account_order(pks: pl.Series) -> tuple[Ints | None, Ints]:
+    """Each row's position in account pk order (None: the rows are in that order), and
+    the pks in that order."""
     values = pks.cast(pl.Int64).to_numpy()
     if values.size < 2 or bool(np.all(values[1:] > values[:-1])):
-        return np.arange(values.size, dtype=np.int64), values
+        return None, values
     by_pk = np.argsort(values, kind="stable")
     order = np.empty(values.size, dtype=np.int64)
     order[by_pk] = np.arange(values.size)
@@ -288,27 +299,61 @@ def _fallback_pairs(
     return found["row"].cast(pl.Int64).to_numpy(), territory << layout.rule_bits | rule
 
 
-def _sorted_result(layout: Layout, pk_by_order: Ints, order: Ints, assigned: Ints) -> pl.DataFrame:
-    """The assignment frame, sorted, with the lowest rule per (account, territory)."""
+def _sorted_result(
+    layout: Layout, pk_by_order: Ints, order: Ints, assigned: Ints, *, reuse: bool = False
+) -> pl.DataFrame:
+    """The assignment frame, sorted, with the lowest rule per (account, territory).
+
+    Each pair is packed in one int64 key (account rank, territory rank, rule rank), sorted
+    in place (the pairs come in a few sorted runs, which a stable sort merges), and the
+    columns are unpacked from it. ``reuse``: ``order`` and ``assigned`` may be overwritten.
+    """
     shift = layout.territory_bits + layout.rule_bits
     if _bits(pk_by_order.size) + shift > 63:
         return _sorted_result_by_columns(layout, pk_by_order, order, assigned)
-    key = np.sort(order << shift | assigned, kind="stable")
-    group = key >> layout.rule_bits
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = group[1:] != group[:-1]
-    key = key[first]
-    return _result(layout, pk_by_order[key >> shift], key & ((1 << shift) - 1))
+    key = order if reuse and order.dtype == np.int64 else order.astype(np.int64)
+    np.left_shift(key, shift, out=key)
+    np.bitwise_or(key, assigned, out=key)
+    key.sort(kind="stable")
+    # One spare buffer for the temporaries: fresh memory costs more than the work here.
+    reusable = reuse and assigned.dtype == np.int64 and assigned.shape == key.shape
+    spare = assigned if reusable else np.empty_like(key)
+    if layout.repeats and key.size > 1:
+        # Sorted keys of the same (account, territory) differ only in the rule bits.
+        np.bitwise_xor(key[1:], key[:-1], out=spare[1:])
+        first = np.empty(key.size, dtype=bool)
+        first[0] = True
+        np.greater_equal(spare[1:], 1 << layout.rule_bits, out=first[1:])
+        count = int(np.count_nonzero(first))
+        if count < key.size:
+            np.compress(first, key, out=spare[:count])
+            key, spare = spare[:count], key
+    low = np.bitwise_and(key, (1 << shift) - 1, out=spare[: key.size])
+    np.right_shift(key, shift, out=key)
+    if _consecutive(pk_by_order):
+        account_pks = np.add(key, pk_by_order[0], out=key)
+    else:
+        account_pks = pk_by_order[key]
+    return _result(layout, account_pks, low)
+
+
+def _consecutive(pks: Ints) -> bool:
+    """The pks are first, first + 1, ... (so a rank plus the first is the pk)."""
+    if not pks.size or int(pks[-1]) - int(pks[0]) != pks.size - 1:
+        return False
+    return pks.size < 2 or bool(np.all(pks[1:] > pks[:-1]))
 
 
 def _result(layout: Layout, account_pks: Ints, assigned: Ints) -> pl.DataFrame:
-    rule_mask = (1 << layout.rule_bits) - 1
+    """The frame of sorted, distinct pairs; ``assigned`` is overwritten (it becomes the
+    territory column)."""
+    # take with mode="clip" writes ``out`` directly, each element after reading its index.
+    rule_pks = np.bitwise_and(assigned, (1 << layout.rule_bits) - 1)
+    np.take(layout.rule_pks, rule_pks, out=rule_pks, mode="clip")
+    np.right_shift(assigned, layout.rule_bits, out=assigned)
+    territory_pks = np.take(layout.territory_pks, assigned, out=assigned, mode="clip")
     return pl.DataFrame(
-        {
-            "account_pk": account_pks,
-            "territory_pk": layout.territory_pks[assigned >> layout.rule_bits],
-            "rule_pk": layout.rule_pks[assigned & rule_mask],
-        },
+        {"account_pk": account_pks, "territory_pk": territory_pks, "rule_pk": rule_pks},
         schema=RESULT_SCHEMA,
     )
 
@@ -320,7 +365,7 @@ def _sorted_result_by_columns(
     ranked = pl.DataFrame({"o": order, "a": assigned}).sort("o", "a")
     ranked = ranked.with_columns(t=pl.col("a") // (1 << layout.rule_bits))
     ranked = ranked.unique(subset=["o", "t"], keep="first", maintain_order=True)
-    return _result(layout, pk_by_order[ranked["o"].to_numpy()], ranked["a"].to_numpy())
+    return _result(layout, pk_by_order[ranked["o"].to_numpy()], ranked["a"].to_numpy(writable=True))
 
 
 def _without_exclusions(result: pl.DataFrame, exclusions: pl.DataFrame | None) -> pl.DataFrame:

@@ -243,8 +243,9 @@ def _merged(rules: list[CompiledRule], conjunctions: tuple[int, ...]) -> list[Li
     seen: set[Hashable] = set()
     literals = []
     for rule, index in zip(rules, conjunctions, strict=True):
+        items = {it.number: it for it in rule.items}
         for number, negated in rule.dnf[index]:
-            item = rule.item(number)
+            item = items[number]
             if signature(item, negated) not in seen:
                 seen.add(signature(item, negated))
                 literals.append((item, negated))
