@@ -2,8 +2,8 @@
 
 The variants exercise the engine's other paths on the same random models: territories
 whose ``all`` rules are intersected rule by rule (``plan.MAX_PRODUCT``), composite keys
-looked up by binary search instead of a dense array (``execute.DENSE_KEYS``), accounts
-not in pk order, and plans reused from the model's cache.
+looked up by binary search instead of a dense array (``execute.DENSE_KEYS``), one thread
+instead of several, accounts not in pk order, and plans reused from the model's cache.
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ def test_match_other_paths_equal_reference(
 ) -> None:
     compiled = compile_model(model, CATALOG)
     expected = evaluate(rows, compiled, exclusions=excluded)
-    with patch.object(planning, "MAX_PRODUCT", 1), patch.object(execute, "DENSE_KEYS", 0):
+    with (
+        patch.object(planning, "MAX_PRODUCT", 1),
+        patch.object(execute, "DENSE_KEYS", 0),
+        patch.object(pl, "thread_pool_size", lambda: 1),
+    ):
         got = match(frame(rows[::-1]), compiled, exclusions=excluded)
         index = OnlineIndex.build(compiled)
     assert got.equals(expected), (got, expected)
