@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install demo test lint fix bench serve docs clean
+.PHONY: install demo test lint fix bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 ## Generate the demo organisation into ./territorial.db and print its summary.
 demo: $(STAMP)
@@ -32,11 +37,8 @@ fix: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 
 ## Performance runs; each prints its figure beside a baseline measured in the same run.
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
-
-serve: $(STAMP)
-	$(BIN)/territorial serve
 
 docs: $(STAMP)
 	$(BIN)/python -m territorial.cli.docgen > docs/cli-reference.md
