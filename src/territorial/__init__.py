@@ -10,6 +10,7 @@ The Python API mirrors the command line. Open a workspace, then call service fun
     t.account_team(ws, "001...", model="FY2028_Plan")
 """
 
+from territorial.core.carve import CarveInfeasible, is_partition
 from territorial.core.fields import Field, FieldCatalog, FieldType
 from territorial.core.model import (
     ModelSpec,
@@ -43,6 +44,7 @@ from territorial.services.assignments import (
     unassign_user,
     user_territories,
 )
+from territorial.services.carve import carve_model
 from territorial.services.compare import compare_models
 from territorial.services.demo import load_demo
 from territorial.services.explain import explain
@@ -103,6 +105,7 @@ from territorial.settings import Settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "CarveInfeasible",
     "ConfigurationError",
     "Conflict",
     "Field",
@@ -135,6 +138,7 @@ __all__ = [
     "assign_account",
     "assign_user",
     "balance_report",
+    "carve_model",
     "clone_model",
     "compare_models",
     "create_model",
@@ -158,6 +162,7 @@ __all__ = [
     "import_user_territories",
     "import_users",
     "include_account",
+    "is_partition",
     "list_fields",
     "list_models",
     "list_types",

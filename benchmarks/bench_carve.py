@@ -1,0 +1,164 @@
+"""Benchmark of carving against baselines measured in the same run (docs/carving.md).
+
+* carve: 100,000 seeded demo US accounts into 200 territories balanced on potential
+  (``sqrt(annual_revenue)``, ±5 %), accounts and workload
+  (``1 + min(number_of_employees, 20000) / 1000``, ±10 % each); median of ``--runs``.
+* rebalance: every account's workload drifts by up to ±30 %; rebalance the carved plan.
+* baseline (a): unconstrained k-means (scikit-learn ``KMeans``, one init) on the same data:
+  its compactness is the reference, its balance what ignoring balance gives.
+* baseline (b): spopt ``RegionKMeansHeuristic`` (contiguous regions on a kNN graph) on a
+  smaller instance it can finish, next to ours on the same instance.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.bench_carve [--accounts N] [--territories K] [--runs R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from territorial.core.carve import (
+    CarveProblem,
+    balance_report,
+    carve,
+    compactness,
+    compile_formula,
+    contiguity,
+    disruption,
+    to_xyz,
+    unit_graph,
+)
+from territorial.demo import generate
+
+POTENTIAL = "sqrt(annual_revenue)"
+WORKLOAD = "1 + min(number_of_employees, 20000) / 1000"
+NAMES = ("potential", "accounts", "workload")
+TOLERANCE = np.array([0.05, 0.10, 0.10])
+
+
+def accounts(n: int, seed: int) -> pl.DataFrame:
+    """``n`` seeded demo accounts in the US (about two thirds of the demo's are)."""
+    frame = generate(int(n * 1.55) + 100, seed=seed).accounts
+    return frame.filter(pl.col("billing_country_code") == "US").head(n)
+
+
+def problem(frame: pl.DataFrame, k: int, **options: Any) -> CarveProblem:
+    measures = frame.select(
+        compile_formula(POTENTIAL).alias("p"), pl.lit(1.0).alias("a"), compile_formula(WORKLOAD)
+    ).to_numpy()
+    points = to_xyz(frame["latitude"].to_numpy(), frame["longitude"].to_numpy())
+    return CarveProblem(points, measures, k, names=NAMES, tolerance=TOLERANCE, **options)
+
+
+def timed(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def summary(p: CarveProblem, labels: np.ndarray) -> str:
+    report = balance_report(labels, p.measures, p.k, names=p.names, tolerance=p.tolerance)
+    parts = []
+    for m in report.measures:
+        loads = np.bincount(labels, weights=p.measures[:, NAMES.index(m.name)], minlength=p.k)
+        ratio = loads.max() / max(loads.min(), 1e-9)
+        parts.append(
+            f"{m.name}: {m.within_tolerance:6.1%} within ±{m.tolerance:.0%}, "
+            f"max dev {m.max_deviation:6.1%}, max/min {ratio:5.2f}"
+        )
+    return "; ".join(parts)
+
+
+def kmeans(p: CarveProblem, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=p.k, n_init=1, random_state=seed, max_iter=100)
+    return np.asarray(model.fit_predict(p.points), dtype=np.int64)
+
+
+def spopt_regions(p: CarveProblem, seed: int) -> np.ndarray:
+    from libpysal.weights import KNN
+    from spopt.region import RegionKMeansHeuristic
+
+    w = KNN(p.points[:, :2] if p.points.shape[1] == 2 else p.points, k=6)
+    w.symmetrize(inplace=True) if hasattr(w, "symmetrize") else None
+    data = p.measures[:, [1]]  # attribute space: spopt balances nothing, clusters on it
+    model = RegionKMeansHeuristic(np.c_[p.points, data], p.k, w, seed=seed)
+    model.solve()
+    return np.asarray(model.labels_, dtype=np.int64)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--territories", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", type=int, default=400, help="accounts for the spopt run")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    frame = accounts(args.accounts, args.seed)
+    p = problem(frame, args.territories)
+    print(
+        f"{frame.height:,} accounts -> {args.territories} territories, median of {args.runs}",
+        flush=True,
+    )
+
+    t, plan = timed(args.runs, lambda: carve(p, seed=args.seed))
+    t_km, km = timed(args.runs, lambda: kmeans(p, args.seed))
+    ours_c, km_c = compactness(p.points, plan.assignment, p.k), compactness(p.points, km, p.k)
+    print(f"carve      {t:7.2f} s  {summary(p, plan.assignment)}", flush=True)
+    print(f"           compactness {ours_c:.1f} km = {ours_c / km_c:.2f} x k-means", flush=True)
+    print(f"k-means    {t_km:7.2f} s  {summary(p, km)}", flush=True)
+    print(f"           compactness {km_c:.1f} km (reference)", flush=True)
+
+    drift = p.measures.copy()
+    drift[:, 2] *= np.random.default_rng(args.seed).uniform(0.7, 1.3, len(drift))
+    revenue = frame["annual_revenue"].fill_null(0.0).to_numpy()
+    move = 0.5 + 0.5 * revenue / revenue.mean()
+    p2 = CarveProblem(p.points, drift, p.k, names=NAMES, tolerance=TOLERANCE,
+                      current=plan.assignment, keep=1.0, move_cost=move)  # fmt: skip
+    print(f"drifted    (before)   {summary(p2, plan.assignment)}", flush=True)
+    t2, plan2 = timed(args.runs, lambda: carve(p2, seed=args.seed))
+    moved = disruption(plan.assignment, plan2.assignment, weights={"revenue": revenue})
+    print(f"rebalance  {t2:7.2f} s  {summary(p2, plan2.assignment)}", flush=True)
+    print(
+        f"           moved {moved['accounts']:.2%} of accounts, {moved['revenue']:.2%} of revenue"
+    )
+
+    small = frame.head(args.small)
+    k_small = max(2, args.small // 100)
+    ps = problem(small, k_small)
+    graph = unit_graph(ps.points, method="knn", neighbours=6)
+    t3, ours = timed(1, lambda: carve(ps, seed=args.seed, graph=graph))
+    pieces = contiguity(graph, ours.assignment, k_small)
+    print(
+        f"small: {small.height:,} accounts -> {k_small} territories, contiguous on a 6-NN graph",
+        flush=True,
+    )
+    print(
+        f"carve      {t3:7.2f} s  {summary(ps, ours.assignment)}; fragments {pieces.fragments}",
+        flush=True,
+    )
+    try:
+        t4, regions = timed(1, lambda: spopt_regions(ps, args.seed))
+        pieces = contiguity(graph, regions, k_small)
+        print(f"spopt RKMH {t4:7.2f} s  {summary(ps, regions)}; fragments {pieces.fragments}")
+    except Exception as err:  # the baseline is optional: report why it did not run
+        print(f"spopt RegionKMeansHeuristic did not run: {type(err).__name__}: {err}")
+
+
+if __name__ == "__main__":
+    main()
