@@ -43,8 +43,8 @@ def plan_map(
         shown = shown.gather_every(shown.height // MAX_POINTS + 1)
     names = sorted(set(shown[column].drop_nulls().to_list()) | set(_names(centres)))
     index = {n: i for i, n in enumerate(names)}
-    cmap = matplotlib.colormaps["tab20"]
-    colours = [cmap((index.get(t, 0) * 7) % 20) for t in shown[column].fill_null("").to_list()]
+    palette = _palette(len(names))
+    colours = [palette[index.get(t, 0) % len(palette)] for t in shown[column].fill_null("")]
     lat0 = float(np.nanmean(shown["latitude"].to_numpy())) if shown.height else 0.0
     fig = Figure(figsize=(8.0, 6.0), dpi=110)
     ax = fig.subplots()
@@ -62,6 +62,14 @@ def plan_map(
     ax.set_title(title or f"{len(names)} territories, {plan.height:,} accounts", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _palette(count: int) -> list[tuple[float, float, float, float]]:
+    """Distinct colours: tab10 for up to ten territories, else tab20 dark shades first."""
+    if count <= 10:
+        return [matplotlib.colormaps["tab10"](i) for i in range(10)]
+    tab20 = matplotlib.colormaps["tab20"]
+    return [tab20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
 
 
 def _names(centres: pl.DataFrame | None) -> list[str]:
