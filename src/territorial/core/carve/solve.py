@@ -140,8 +140,14 @@ def carve(
         if len(cands.item) <= exact_pairs:
             new = allocate(problem, cands)
         else:
+            # Rebalancing starts from a plan that is nearly balanced: aim at the tolerances
+            # themselves, so prices stop as soon as they hold and few accounts move.
             new, prices = allocate_by_prices(
-                problem, cands, prices=prices, steps=300 if prices is None else 100
+                problem,
+                cands,
+                prices=prices,
+                steps=300 if prices is None else 100,
+                slack=0.95 if rebalancing else 0.7,
             )
         if graph is not None:
             new = merge_fragments(graph, new, problem.locked(), problem.k)
