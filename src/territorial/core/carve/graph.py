@@ -1,9 +1,9 @@
 """Adjacency of geographic units, and connectedness of the territories drawn on it.
 
 Two units are neighbours when their centroids share an edge of the Delaunay triangulation
-(of the points projected on their best-fitting plane), with edges longer than a few times
-the typical edge dropped so that distant islands are not glued together; or, for many
-points spread over the globe, when one is among the other's nearest neighbours.
+(of the points projected on their best-fitting plane): the graph is connected, so every
+territory can trade units with its neighbours (an island is adjacent to the nearest
+coast); or, with ``method="knn"``, when one is among the other's nearest neighbours.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def unit_graph(
     points
         ``(n, d)`` unit centroids in km.
     method
-        ``"delaunay"`` (planar triangulation, long edges dropped) or ``"knn"``.
+        ``"delaunay"`` (planar triangulation, connected) or ``"knn"``.
     neighbours
         Neighbours per unit for ``"knn"``.
 
@@ -51,11 +51,11 @@ def unit_graph(
     s = tri.simplices
     a = np.r_[s[:, 0], s[:, 1], s[:, 2]]
     b = np.r_[s[:, 1], s[:, 2], s[:, 0]]
-    length = np.linalg.norm(points[a] - points[b], axis=1)
-    ok = length <= 10.0 * np.median(length) + 1e-9
-    graph = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.int8), (a[ok], b[ok])), shape=(n, n))
-    knn = _knn(points, 1)  # every unit keeps at least its nearest neighbour
-    return _symmetric(graph + knn)
+    if len(tri.coplanar):  # points left out (duplicates): joined to their nearest vertex
+        a = np.r_[a, tri.coplanar[:, 0]]
+        b = np.r_[b, tri.coplanar[:, 2]]
+    graph = sp.csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    return _symmetric(graph)
 
 
 def _plane(points: FloatArray) -> FloatArray:

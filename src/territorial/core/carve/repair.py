@@ -9,7 +9,10 @@ if its own territory stays in one piece.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from territorial.core.carve.allocate import Candidates
@@ -85,7 +88,13 @@ def repair(
                 problem, item, target, labels, loads, centres, lower, upper, scale, banned
             )
             if best is None:
-                stuck.add(worst)
+                chain = 0
+                if graph is not None:
+                    chain = push_chain(problem, graph, labels, loads, worst, lower, upper, scale)
+                if not chain:
+                    stuck.add(worst)
+                moves += chain
+                made += chain
                 continue
             i, b = best
             if graph is not None and not stays_connected(graph, labels, i):
@@ -99,6 +108,97 @@ def repair(
         if not made:
             break
     return labels, moves
+
+
+def push_chain(
+    problem: CarveProblem,
+    graph: sp.csr_matrix,
+    labels: IntArray,
+    loads: FloatArray,
+    territory: int,
+    lower: FloatArray,
+    upper: FloatArray,
+    scale: FloatArray,
+) -> int:
+    """Shift load along a chain of neighbouring territories, from the over-loaded end to the
+    under-loaded one, one unit per border, when no single move helps (the neighbours are
+    balanced themselves). Updates ``labels`` and ``loads`` in place and returns the number
+    of moves, or 0 (and changes nothing) when the chain does not reduce the violation."""
+    k = problem.k
+    dev = (loads / scale - 1.0).mean(axis=1)
+    coo = graph.tocoo()
+    cross = labels[coo.row] != labels[coo.col]
+    adjacency = sp.csr_matrix(
+        (np.ones(int(cross.sum())), (labels[coo.row][cross], labels[coo.col][cross])), shape=(k, k)
+    )
+    over = dev[territory] > 0
+    path = _path_to(adjacency, territory, (dev < 0) if over else (dev > 0))
+    if path is None:
+        return 0
+    if not over:
+        path = path[::-1]  # from the over-loaded end to ``territory``
+    # Small steps: a unit worth about half the tightest tolerance, so the territories along
+    # the chain stay within theirs while the ends move towards their targets.
+    amount = min(abs(float(dev[territory])), float(problem.tolerance.min()) / 2)
+    combined = (problem.measures / scale.mean(axis=0)).mean(axis=1)
+    before = float(violation(loads, lower, upper, scale).sum())
+    saved_labels, saved_loads = labels.copy(), loads.copy()
+    locks = problem.locked()
+    made = 0
+    for source, target in reversed(list(itertools.pairwise(path))):
+        unit = _border_unit(graph, labels, locks, source, target, combined, amount)
+        if unit is None:
+            break
+        loads[source] -= problem.measures[unit]
+        loads[target] += problem.measures[unit]
+        labels[unit] = target
+        made += 1
+    if made == len(path) - 1 and float(violation(loads, lower, upper, scale).sum()) < before:
+        return made
+    labels[:], loads[:] = saved_labels, saved_loads
+    return 0
+
+
+def _path_to(adjacency: sp.csr_matrix, start: int, goal: npt.NDArray[np.bool_]) -> list[int] | None:
+    """Shortest path (breadth first) from ``start`` to any territory where ``goal`` holds."""
+    parent = {start: -1}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for v in adjacency.indices[adjacency.indptr[u] : adjacency.indptr[u + 1]]:
+                v = int(v)
+                if v in parent:
+                    continue
+                parent[v] = u
+                if goal[v]:
+                    path = [v]
+                    while parent[path[-1]] != -1:
+                        path.append(parent[path[-1]])
+                    return path[::-1]
+                nxt.append(v)
+        frontier = nxt
+    return None
+
+
+def _border_unit(
+    graph: sp.csr_matrix,
+    labels: IntArray,
+    locks: IntArray,
+    source: int,
+    target: int,
+    combined: FloatArray,
+    amount: float,
+) -> int | None:
+    """The unit of ``source`` touching ``target`` whose weight is nearest ``amount`` and
+    whose move keeps ``source`` in one piece."""
+    coo = graph.tocoo()
+    touching = (labels[coo.row] == source) & (labels[coo.col] == target) & (locks[coo.row] < 0)
+    units = np.unique(coo.row[touching])
+    for unit in units[np.argsort(np.abs(combined[units] - amount), kind="stable")][:20]:
+        if stays_connected(graph, labels, int(unit)):
+            return int(unit)
+    return None
 
 
 def _moves_touching(
