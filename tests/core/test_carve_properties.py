@@ -97,7 +97,9 @@ def test_max_distance_is_a_named_constraint() -> None:
 def test_unit_plans_are_contiguous() -> None:
     rng = np.random.default_rng(0)
     points = rng.uniform(0, 100, size=(300, 2))
-    problem = CarveProblem(points, np.ones((300, 1)), 4, names=("accounts",), tolerance=[0.25])
+    problem = CarveProblem(
+        points, np.ones((300, 1)), 4, names=("accounts",), tolerance=np.array([0.25])
+    )
     graph = unit_graph(points)
     plan = carve(problem, seed=0, graph=graph)
     assert contiguity(graph, plan.assignment, 4).contiguous

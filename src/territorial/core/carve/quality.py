@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ from territorial.core.carve.seed import bisect, centroids
 from territorial.core.metrics import BANDS, balance_stats
 
 
-def is_partition(parts: Mapping[Hashable, Iterable[Hashable]], items: Iterable[Hashable]) -> bool:
+def is_partition(parts: Mapping[Any, Iterable[Hashable]], items: Iterable[Hashable]) -> bool:
     """Whether every item is in exactly one part, and the parts hold nothing else.
 
     Examples
