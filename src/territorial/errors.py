@@ -8,7 +8,9 @@
     │   └── LifecycleError           status 409  a model state change that is not allowed
     ├── ValidationError              status 422  a value, rule or setting that is wrong
     │   ├── RuleError                status 422  a rule, item or boolean filter that is wrong
-    │   └── InputFileError           status 422  a file that cannot be imported (every problem)
+    │   ├── InputFileError           status 422  a file that cannot be imported (every problem)
+    │   └── CarveInfeasible          status 422  a carve whose constraints cannot all hold
+    │                                            (core.carve; names the binding constraint)
     └── ConfigurationError           status 500  the installation itself is wrong (database URL...)
 
 Each exception carries structured fields and builds its own message, which always says
