@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from territorial.services.workspace import Workspace
 from territorial.settings import Settings
 from territorial.store.db import Database
 from territorial.store.schema import Base
+
+# Shared test helpers (tests/*_helpers.py) are importable: tests use --import-mode=importlib.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"

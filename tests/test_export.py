@@ -9,32 +9,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from data_helpers import make_model, write
 from territorial.errors import InputFileError
 from territorial.services import exports, imports, links
 from territorial.services.fields import add_field
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
-from territorial.store.schema import TerritoryModelRow, TerritoryRow, TerritoryTypeRow
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def make_model(ws: Workspace) -> None:
-    """Model FY27 with territories West ('West Coast') and East ('East Coast')."""
-    with ws.session() as session:
-        geo = TerritoryTypeRow(developer_name="Geo", name="Geo", priority=1)
-        model = TerritoryModelRow(developer_name="FY27", name="FY 27")
-        session.add_all([geo, model])
-        session.flush()
-        for dev, label in (("West", "West Coast"), ("East", "East Coast")):
-            session.add(
-                TerritoryRow(model_pk=model.pk, developer_name=dev, name=label, type_pk=geo.pk)
-            )
-
 
 ACCOUNTS = (
     "Id,Name,BillingCity,BillingPostalCode,AnnualRevenue,ExcludedFromRealign,Tier__c,"

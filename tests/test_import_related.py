@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from data_helpers import make_model, write
 from territorial.errors import InputFileError, NotFound
 from territorial.services.imports import (
     import_accounts,
@@ -20,30 +21,9 @@ from territorial.store.schema import (
     AccountAssignmentRow,
     Opportunity,
     SalesUser,
-    TerritoryModelRow,
     TerritoryRow,
-    TerritoryTypeRow,
     UserAssignmentRow,
 )
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def make_model(ws: Workspace) -> None:
-    """Model FY27 with territories West (label 'West Coast') and East."""
-    with ws.session() as session:
-        geo = TerritoryTypeRow(developer_name="Geo", name="Geo", priority=1)
-        model = TerritoryModelRow(developer_name="FY27", name="FY 27")
-        session.add_all([geo, model])
-        session.flush()
-        for dev, label in (("West", "West Coast"), ("East", "East Coast")):
-            session.add(
-                TerritoryRow(model_pk=model.pk, developer_name=dev, name=label, type_pk=geo.pk)
-            )
 
 
 @pytest.fixture
