@@ -20,7 +20,7 @@ from territorial.demo.metadata import (
     write_production_metadata,
 )
 from territorial.errors import Conflict, ValidationError
-from territorial.io.salesforce.metadata import write_metadata
+from territorial.io.salesforce.writer import write_metadata
 from territorial.services import fields, imports, models, runs
 from territorial.services.salesforce import (
     export_salesforce_metadata,

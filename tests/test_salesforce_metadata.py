@@ -15,11 +15,8 @@ from territorial.core.model import ModelSpec, Rule, RuleAssociation, RuleItem, T
 from territorial.core.model import TerritoryType as Type
 from territorial.demo.metadata import production_model
 from territorial.errors import InputFileError
-from territorial.io.salesforce.metadata import (
-    project_files,
-    read_metadata,
-    write_metadata,
-)
+from territorial.io.salesforce.metadata import read_metadata
+from territorial.io.salesforce.writer import project_files, write_metadata
 
 from .conftest import FIXTURES
 

@@ -38,7 +38,8 @@ from territorial.core.model import (
     Territory,
 )
 from territorial.core.model import TerritoryType as Type
-from territorial.io.salesforce.metadata import Layout, write_metadata
+from territorial.io.salesforce.metadata import Layout
+from territorial.io.salesforce.writer import write_metadata
 
 MODEL = "Global_Sales_FY27"
 CUSTOM_FIELDS = (("Tier__c", "text"), ("Sales_Region__c", "text"), ("Employee_Band__c", "number"))

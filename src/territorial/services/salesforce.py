@@ -33,14 +33,8 @@ from territorial.core.rules.operators import (
 )
 from territorial.errors import Conflict, ValidationError
 from territorial.io.salesforce import dataloader
-from territorial.io.salesforce.metadata import (
-    OPPORTUNITY_FILTER,
-    SFDX_SOURCE,
-    Layout,
-    export_warnings,
-    read_metadata,
-    write_metadata,
-)
+from territorial.io.salesforce.metadata import OPPORTUNITY_FILTER, Layout, read_metadata
+from territorial.io.salesforce.writer import SFDX_SOURCE, export_warnings, write_metadata
 from territorial.services import fields, lookup
 from territorial.services.models import ModelInfo
 from territorial.services.specs import read_spec, write_spec

@@ -16,7 +16,6 @@ Settings of ``Territory2.settings`` and model custom fields are kept in the mode
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
-from territorial.core.fields import FieldCatalog
 from territorial.core.model import (
     AccessLevel,
     ModelSpec,
@@ -38,16 +36,12 @@ from territorial.core.rules.operators import Operator, parse_operator
 from territorial.errors import InputFileError, Problem
 from territorial.io.salesforce.package import (
     DEFAULT_API_VERSION,
-    package_xml,
     read_package_version,
 )
 from territorial.io.salesforce.xmltree import (
-    Child,
     XmlDoc,
     XmlSyntaxError,
     parse_xml,
-    render,
-    typed_value,
 )
 
 Layout = Literal["sfdx", "mdapi"]
@@ -79,7 +73,7 @@ ACCESS_LEVELS: dict[str, tuple[str, ...]] = {
     "contactAccessLevel": ("None", "Read", "Edit"),
     "opportunityAccessLevel": ("None", "Read", "Edit"),
 }
-_ACCESS_ATTR = {
+ACCESS_ATTR = {
     "accountAccessLevel": "account_access_level",
     "caseAccessLevel": "case_access_level",
     "contactAccessLevel": "contact_access_level",
@@ -163,7 +157,7 @@ class _Reader:
             self.problems.extend(doc.problems)
 
 
-def _suffix(kind: str, layout: Layout) -> str:
+def file_suffix(kind: str, layout: Layout) -> str:
     return f".{kind}-meta.xml" if layout == "sfdx" else f".{kind}"
 
 
@@ -251,7 +245,7 @@ def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataMode
     layout = _detect_layout(root / "territory2Models", model_dir)
     dev = model_dir.name
     spec = ModelSpec(developer_name=dev)
-    model_file = model_dir / f"{dev}{_suffix('territory2Model', layout)}"
+    model_file = model_dir / f"{dev}{file_suffix('territory2Model', layout)}"
     if model_file.is_file():
         _read_model(reader, model_file, spec)
     else:
@@ -267,19 +261,19 @@ def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataMode
     version = _api_version(root, Path(path))
     if version and version != DEFAULT_API_VERSION:  # the default is what exports write
         spec.settings[API_VERSION] = version
-    suffix = _suffix("territory2Type", layout)
+    suffix = file_suffix("territory2Type", layout)
     spec.types = [
         t
         for p in _files(root / "territory2Types", suffix)
         if (t := _read_type(reader, p, _stem(p, suffix))) is not None
     ]
-    suffix = _suffix("territory2Rule", layout)
+    suffix = file_suffix("territory2Rule", layout)
     spec.rules = [
         r
         for p in _files(model_dir / "rules", suffix)
         if (r := _read_rule(reader, p, _stem(p, suffix))) is not None
     ]
-    suffix = _suffix("territory2", layout)
+    suffix = file_suffix("territory2", layout)
     for p in _files(model_dir / "territories", suffix):
         _read_territory(reader, p, _stem(p, suffix), spec)
     if reader.problems:
@@ -316,7 +310,7 @@ def _read_model(reader: _Reader, path: Path, spec: ModelSpec) -> None:
 
 
 def _read_settings(reader: _Reader, root: Path, layout: Layout) -> dict[str, str]:
-    path = root / "settings" / f"Territory2{_suffix('settings', layout)}"
+    path = root / "settings" / f"Territory2{file_suffix('settings', layout)}"
     if not path.is_file():
         return {}
     doc = reader.load(path, "Territory2Settings")
@@ -421,7 +415,7 @@ def _read_territory(reader: _Reader, path: Path, dev: str, spec: ModelSpec) -> N
         return
     root = doc.root
     levels: dict[str, str] = {}
-    for tag, attr in _ACCESS_ATTR.items():
+    for tag, attr in ACCESS_ATTR.items():
         value = doc.text(root, tag)
         default = spec.settings.get(DEFAULT_ACCESS["default" + tag[0].upper() + tag[1:]], "Edit")
         levels[attr] = _access(doc, root, tag, tag, value) if value else default
@@ -473,19 +467,19 @@ def model_warnings(spec: ModelSpec) -> list[str]:
     )
     for what, rules in groups:
         if rules:
-            warnings.append(f"{what}: {_listing(r.developer_name for r in rules)}")
+            warnings.append(f"{what}: {listing(r.developer_name for r in rules)}")
     counts = Counter(t.priority for t in spec.types)
     for priority, count in sorted(counts.items()):
         if count > 1:
             names = [t.developer_name for t in spec.types if t.priority == priority]
             warnings.append(
                 f"types sharing priority {priority} (opportunity ties stay unassigned): "
-                + _listing(names)
+                + listing(names)
             )
     return warnings
 
 
-def _listing(names: Iterable[str], limit: int = 10) -> str:
+def listing(names: Iterable[str], limit: int = 10) -> str:
     items = list(names)
     shown = ", ".join(items[:limit])
     return shown + (
@@ -493,258 +487,15 @@ def _listing(names: Iterable[str], limit: int = 10) -> str:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Writing
-
-
-def salesforce_field(name: str, catalog: FieldCatalog | None = None) -> str:
-    """A rule item field as metadata writes it: ``Account.`` and the API name.
-
-    >>> salesforce_field("billing_state_code", FieldCatalog.standard("account"))
-    'Account.BillingStateCode'
-    >>> salesforce_field("Tier__c")
-    'Account.Tier__c'
-    """
-    if catalog is not None and (found := catalog.resolve(name)) is not None:
-        return f"Account.{found.salesforce_name}"
-    return name if "." in name else f"Account.{name}"
-
-
-def renumber_filter(text: str, numbers: dict[int, int]) -> str:
-    """Rewrite the item numbers of a boolean filter.
-
-    >>> renumber_filter("1 and (3 or 4)", {1: 1, 3: 2, 4: 3})
-    '1 and (2 or 3)'
-    """
-    return re.sub(r"\d+", lambda m: str(numbers.get(int(m.group()), int(m.group()))), text)
-
-
-def _custom_children(values: dict[str, str]) -> list[Child]:
-    return [
-        ("customFields", [("name", k), ("value", typed_value(v))])
-        for k, v in sorted(values.items())
-    ]
-
-
-def type_xml(t: TerritoryType) -> str:
-    children: list[Child] = []
-    if t.description:
-        children.append(("description", t.description))
-    children += [("name", t.label), ("priority", str(t.priority))]
-    return render("Territory2Type", children)
-
-
-def model_xml(spec: ModelSpec) -> str:
-    custom = {
-        k[len(CUSTOM_PREFIX) :]: v for k, v in spec.settings.items() if k.startswith(CUSTOM_PREFIX)
-    }
-    children = _custom_children(custom)
-    if spec.description:
-        children.append(("description", spec.description))
-    children.append(("name", spec.label))
-    return render("Territory2Model", children)
-
-
-def rule_xml(rule: Rule, catalog: FieldCatalog | None = None) -> str:
-    items = sorted(rule.items, key=lambda i: i.number)
-    numbers = {item.number: position for position, item in enumerate(items, start=1)}
-    children: list[Child] = [("active", "true" if rule.active else "false")]
-    if rule.boolean_filter:
-        children.append(("booleanFilter", renumber_filter(rule.boolean_filter, numbers)))
-    children += [("name", rule.label), ("objectType", "Account")]
-    for item in items:
-        op = parse_operator(item.operator)
-        entry: list[Child] = [
-            ("field", salesforce_field(item.field, catalog)),
-            ("operation", op.value if op else item.operator),
-        ]
-        if item.value:
-            entry.append(("value", item.value))
-        children.append(("ruleItems", entry))
-    return render("Territory2Rule", children)
-
-
-def territory_xml(t: Territory, associations: list[RuleAssociation]) -> str:
-    children: list[Child] = [
-        ("accountAccessLevel", t.account_access_level),
-        ("caseAccessLevel", t.case_access_level),
-        ("contactAccessLevel", t.contact_access_level),
-        *_custom_children(t.custom),
-    ]
-    if t.description:
-        children.append(("description", t.description))
-    children += [("name", t.label), ("opportunityAccessLevel", t.opportunity_access_level)]
-    if t.parent:
-        children.append(("parentTerritory", t.parent))
-    children += [
-        ("ruleAssociations", [("inherited", str(a.inherited).lower()), ("ruleName", a.rule)])
-        for a in associations
-    ]
-    children.append(("territory2Type", t.type))
-    return render("Territory2", children)
-
-
-def settings_xml(settings: dict[str, str]) -> str | None:
-    """``Territory2.settings`` from a model's settings; None when it has none of them."""
-    children: list[Child] = [
-        (tag, settings[key]) for tag, key in DEFAULT_ACCESS.items() if key in settings
-    ]
-    if OPPORTUNITY_FILTER in settings:
-        children.append(("enableTerritoryManagement2", "true"))
-        opp: list[Child] = []
-        if APEX_CLASS in settings:
-            opp.append(("apexClassName", settings[APEX_CLASS]))
-        opp.append(("enableFilter", "true" if settings[OPPORTUNITY_FILTER] == "on" else "false"))
-        if RUN_ON_CREATE in settings:
-            opp.append(("runOnCreate", settings[RUN_ON_CREATE]))
-        children.append(("opportunityFilterSettings", opp))
-    elif children:
-        children.append(("enableTerritoryManagement2", "true"))
-    return render("Territory2Settings", children) if children else None
-
-
-def export_warnings(spec: ModelSpec, catalog: FieldCatalog | None = None) -> list[str]:
-    """What will not deploy, or will behave differently in Salesforce."""
-    warnings: list[str] = []
-    if spec.rule_combination == "any":
-        warnings.append(
-            "the model combines rules with 'any'; Salesforce always requires all of a "
-            "territory's rules, so assignments there will differ"
-        )
-    bad_access = [
-        f"{t.developer_name} ({tag} {getattr(t, attr)})"
-        for t in spec.territories
-        for tag, attr in _ACCESS_ATTR.items()
-        if getattr(t, attr) not in ACCESS_LEVELS[tag]
-    ]
-    if bad_access:
-        warnings.append(f"access levels Salesforce does not accept: {_listing(bad_access)}")
-    odd = sorted(
-        {
-            f
-            for r in spec.rules
-            for i in r.items
-            if not re.fullmatch(r"Account\.[A-Za-z]\w*", f := salesforce_field(i.field, catalog))
-            or (
-                catalog is not None
-                and (c := catalog.resolve(i.field)) is not None
-                and c.custom
-                and not c.name.endswith("__c")
-            )
-        }
-    )
-    if odd:
-        warnings.append(
-            "rule fields that are not Salesforce API names (custom ones end in __c): "
-            + _listing(odd)
-        )
-    return warnings
-
-
-def metadata_files(
-    spec: ModelSpec, layout: Layout, catalog: FieldCatalog | None = None
-) -> dict[str, str]:
-    """Every file of the model's metadata, by path relative to the metadata root."""
-    dev = spec.developer_name
-    files = {
-        f"territory2Models/{dev}/{dev}{_suffix('territory2Model', layout)}": model_xml(spec),
-    }
-    for kind in spec.types:
-        path = f"territory2Types/{kind.developer_name}{_suffix('territory2Type', layout)}"
-        files[path] = type_xml(kind)
-    for r in spec.rules:
-        path = f"territory2Models/{dev}/rules/{r.developer_name}{_suffix('territory2Rule', layout)}"
-        files[path] = rule_xml(r, catalog)
-    by_territory: dict[str, list[RuleAssociation]] = {}
-    for a in spec.associations:
-        by_territory.setdefault(a.territory, []).append(a)
-    for t in spec.territories:
-        path = (
-            f"territory2Models/{dev}/territories/{t.developer_name}{_suffix('territory2', layout)}"
-        )
-        files[path] = territory_xml(t, by_territory.get(t.developer_name, []))
-    settings = settings_xml(spec.settings)
-    if settings is not None:
-        files[f"settings/Territory2{_suffix('settings', layout)}"] = settings
-    return files
-
-
-def manifest(spec: ModelSpec) -> str:
-    """``package.xml`` listing the model, its territories, rules, types (and settings)."""
-    dev = spec.developer_name
-    members = {
-        "Territory2Model": [dev],
-        "Territory2": [f"{dev}.{t.developer_name}" for t in spec.territories],
-        "Territory2Rule": [f"{dev}.{r.developer_name}" for r in spec.rules],
-        "Territory2Type": [t.developer_name for t in spec.types],
-        "Settings": ["Territory2"] if settings_xml(spec.settings) else [],
-    }
-    return package_xml(members, spec.settings.get(API_VERSION, DEFAULT_API_VERSION))
-
-
-SFDX_SOURCE = "force-app/main/default"
-
-
-def sfdx_project_json(version: str) -> str:
-    return (
-        "{\n"
-        '  "packageDirectories": [{"path": "force-app", "default": true}],\n'
-        '  "name": "territorial-export",\n'
-        '  "namespace": "",\n'
-        f'  "sourceApiVersion": "{version}"\n'
-        "}\n"
-    )
-
-
-def project_files(
-    spec: ModelSpec, layout: Layout, catalog: FieldCatalog | None = None
-) -> dict[str, str]:
-    """Everything an export folder holds, by relative path.
-
-    mdapi: the metadata plus ``package.xml`` at the top, ready for
-    ``sf project deploy start --metadata-dir DIR``. sfdx: a project (``sfdx-project.json``,
-    ``force-app/main/default/...`` and ``manifest/package.xml``), ready for
-    ``sf project deploy start --manifest manifest/package.xml``.
-    """
-    files = metadata_files(spec, layout, catalog)
-    if layout == "mdapi":
-        return {**files, "package.xml": manifest(spec)}
-    version = spec.settings.get(API_VERSION, DEFAULT_API_VERSION)
-    return {
-        "sfdx-project.json": sfdx_project_json(version),
-        "manifest/package.xml": manifest(spec),
-        **{f"{SFDX_SOURCE}/{path}": text for path, text in files.items()},
-    }
-
-
-def write_metadata(
-    spec: ModelSpec, folder: Path | str, *, layout: Layout, catalog: FieldCatalog | None = None
-) -> list[Path]:
-    """Write the export folder of ``spec`` (see :func:`project_files`); return the files."""
-    base = Path(folder)
-    written: list[Path] = []
-    for rel, text in project_files(spec, layout, catalog).items():
-        target = base / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
-        written.append(target)
-    return written
-
-
 __all__ = [
+    "ACCESS_ATTR",
     "LAYOUTS",
     "SETTING_KEYS",
-    "SFDX_SOURCE",
     "Layout",
     "MetadataModel",
-    "export_warnings",
+    "file_suffix",
     "find_metadata_root",
-    "manifest",
-    "metadata_files",
+    "listing",
     "model_warnings",
-    "project_files",
     "read_metadata",
-    "renumber_filter",
-    "salesforce_field",
-    "write_metadata",
 ]
