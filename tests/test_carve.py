@@ -6,17 +6,20 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import or_, select
 from typer.testing import CliRunner
 
 from territorial.cli.app import app
 from territorial.core.carve import CarveInfeasible, is_partition
+from territorial.errors import InputFileError, NotFound, TerritorialError, ValidationError
 from territorial.services import lookup
-from territorial.services.carve import carve_model
+from territorial.services.carve import OWNER_ROLE, Rep, carve_model, read_reps
 from territorial.services.demo import load_demo
 from territorial.services.models import activate_model
 from territorial.services.runs import run_rules
 from territorial.services.workspace import Workspace
 from territorial.store import frames
+from territorial.store.schema import SalesUser, TerritoryRow, UserAssignmentRow
 
 BASE = "FY2027_Territories"
 POTENTIAL = "sqrt(annual_revenue)"
@@ -103,3 +106,133 @@ def test_cli_carve_with_chart_and_map(demo: Workspace, db_url: str, tmp_path: Pa
     assert (tmp_path / "c.png").stat().st_size > 1000
     assert (tmp_path / "m.png").stat().st_size > 1000
     assert '"model": "Cli_West"' in out.output
+
+
+def _west_owners(ws: Workspace, base: str = BASE) -> list[str]:
+    """Users who are 'Territory Owner' on a territory under NA_West."""
+    with ws.session() as session:
+        model = lookup.model(session, base)
+        parent = lookup.territory(session, model, "NA_West")
+        leaves = set(
+            session.scalars(
+                select(TerritoryRow.pk).where(
+                    TerritoryRow.model_pk == model.pk,
+                    TerritoryRow.parent_pk.in_(
+                        select(TerritoryRow.pk).where(
+                            or_(TerritoryRow.pk == parent.pk, TerritoryRow.parent_pk == parent.pk)
+                        )
+                    ),
+                )
+            )
+        )
+        rows = session.execute(
+            select(SalesUser.id, UserAssignmentRow.territory_pk)
+            .join(UserAssignmentRow, UserAssignmentRow.user_pk == SalesUser.pk)
+            .where(UserAssignmentRow.role == OWNER_ROLE)
+            .order_by(SalesUser.id)
+        ).all()
+    return sorted({u for u, t in rows if t in leaves})
+
+
+def _owners_of(ws: Workspace, model: str) -> dict[str, list[str]]:
+    with ws.session() as session:
+        row = lookup.model(session, model)
+        found = session.execute(
+            select(SalesUser.id, TerritoryRow.developer_name)
+            .join(UserAssignmentRow, UserAssignmentRow.user_pk == SalesUser.pk)
+            .join(TerritoryRow, TerritoryRow.pk == UserAssignmentRow.territory_pk)
+            .where(TerritoryRow.model_pk == row.pk, UserAssignmentRow.role == OWNER_ROLE)
+        ).all()
+    out: dict[str, list[str]] = {}
+    for user, territory in found:
+        out.setdefault(user, []).append(territory)
+    return out
+
+
+def test_carve_for_reps_by_capacity(demo: Workspace, db_url: str, tmp_path: Path) -> None:
+    reps = _west_owners(demo)[:3]
+    assert len(reps) == 3
+    file = tmp_path / "reps.csv"
+    file.write_text(
+        "user,capacity\n" + "".join(f"{u},{c}\n" for u, c in zip(reps, (1, 1, 2), strict=True))
+    )
+    result = carve_model(
+        demo, BASE, parent="NA_West", name="Reps", reps=read_reps(file), balance=["potential"],
+        potential=POTENTIAL, tolerance=0.05, seed=3,
+    )  # fmt: skip
+    assert result.quality.balance.ok, result.quality.balance.measures
+    loads = {t.owner: t.measures["potential"] for t in result.territories}
+    total = sum(loads.values())
+    assert loads[reps[2]] / total == pytest.approx(0.5, rel=0.05)
+    assert loads[reps[0]] / total == pytest.approx(0.25, rel=0.05)
+    assert loads[reps[2]] / loads[reps[1]] == pytest.approx(2.0, rel=0.11)
+    # Among the carved territories, each rep owns exactly theirs and each has one owner.
+    carved = {t.developer_name for t in result.territories}
+    owners = {u: [t for t in ts if t in carved] for u, ts in _owners_of(demo, "Reps").items()}
+    territory_of = {t.owner: t.developer_name for t in result.territories}
+    assert {u: owners.get(u) for u in reps} == {u: [territory_of[u]] for u in reps}
+    assert sorted(t for ts in owners.values() for t in ts) == sorted(carved)
+    # The CLI: every owner under NA_West, from their stored homes and capacities.
+    demo.close()
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "--format", "json", "carve", BASE, "--parent", "NA_West",
+         "--reps-from-users", OWNER_ROLE, "--balance", "accounts", "--tolerance", "0.2",
+         "--name", "Cli Reps", "--seed", "1"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert '"model": "Cli_Reps"' in out.output
+
+
+def test_carve_for_reps_bad_input(demo: Workspace, db_url: str, tmp_path: Path) -> None:
+    reps = _west_owners(demo)[:3]
+    with demo.session() as session:
+        session.add(SalesUser(id="005NOHOME", name="No Home"))
+
+    def fails(error: type[Exception], text: str, **options: object) -> None:
+        with pytest.raises(error) as info:
+            carve_model(demo, BASE, parent="NA_West", name="Bad", **options)  # type: ignore[arg-type]
+        assert isinstance(info.value, TerritorialError)
+        assert text in str(info.value)
+
+    fails(
+        NotFound,
+        "user 'nobody@example.com' not found",
+        reps=[Rep("nobody@example.com"), *map(Rep, reps)],
+    )
+    fails(
+        ValidationError,
+        "'005NOHOME' (No Home) has no home location",
+        reps=[Rep("005NOHOME"), *map(Rep, reps)],
+    )
+    fails(
+        ValidationError,
+        "capacity 0; it must be positive",
+        reps=[Rep(reps[0], capacity=0), Rep(reps[1])],
+    )
+    fails(
+        ValidationError,
+        "capacity -1; it must be positive",
+        reps=[Rep(reps[0]), Rep(reps[1], capacity=-1)],
+    )
+    fails(ValidationError, "needs at least 2 reps, not 1", reps=[Rep(reps[0])])
+    fails(
+        ValidationError,
+        "cannot be combined with --territories",
+        reps=list(map(Rep, reps)),
+        territories=3,
+    )
+    fails(ValidationError, "No user holds role 'Astronaut'", reps_role="Astronaut")
+    file = tmp_path / "reps.csv"
+    file.write_text(f"user,capacity\n{reps[0]},x\n")
+    with pytest.raises(InputFileError, match="'x' is not a number"):
+        read_reps(file)
+    demo.close()
+    file.write_text(f"user\n{reps[0]}\n{reps[1]}\n")
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "carve", BASE, "--parent", "NA_West", "--reps", str(file),
+         "--territories", "2", "--name", "Bad"],
+    )  # fmt: skip
+    assert out.exit_code != 0
+    assert "cannot be combined with --territories" in out.output

@@ -63,6 +63,21 @@ def carve(
     developer_name: Annotated[
         str | None, typer.Option(help="Developer name of the new model.")
     ] = None,
+    reps: Annotated[
+        Path | None,
+        typer.Option(
+            help="Carve one territory per rep listed in this CSV/Parquet file: user (id or "
+            "email), optional home_latitude, home_longitude, capacity (else the user's)."
+        ),
+    ] = None,
+    reps_from_users: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ROLE",
+            help="Carve one territory per user holding ROLE on a territory under the parent "
+            "(their stored home and capacity).",
+        ),
+    ] = None,
     chart: Annotated[
         Path | None, typer.Option(help="Write a balance chart (PNG or SVG) per measure.")
     ] = None,
@@ -74,8 +89,13 @@ def carve(
     model (a clone of MODEL), with a quality report: balance, compactness, contiguity and
     disruption. Then run, compare and activate the new model as usual.
 
+    With --reps FILE and/or --reps-from-users ROLE (instead of --territories), one territory
+    is carved per rep, centred on the rep's home and sized by the rep's capacity; the rep
+    becomes its 'Territory Owner'.
+
     Example: territorial carve FY27 --parent NA_West --territories 8 --name "FY28 West" --seed 7
     """
+    rep_list = service.read_reps(reps) if reps is not None else None
     ws = workspace(ctx)
     with progress() as bar:
         task = bar.add_task("Carving", total=len(service.STAGES))
@@ -89,7 +109,7 @@ def carve(
             tolerance=_tolerance(tolerance), units=units, rebalance=rebalance,
             lock_named=lock_named, potential=potential, workload=workload, keep=keep,
             max_distance=max_distance, seed=seed, developer_name=developer_name,
-            on_stage=on_stage,
+            reps=rep_list, reps_role=reps_from_users, on_stage=on_stage,
         )  # fmt: skip
     _print(ctx, result)
     if chart is not None:
@@ -103,6 +123,7 @@ def carve(
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
     rows: list[dict[str, Any]] = [
         {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
+        | ({"owner": t.owner} if t.owner is not None else {})
         | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
         for t in result.territories
     ]

@@ -10,12 +10,18 @@ lifecycle then applies to the new model.
 From scratch, the parent's descendants are replaced by ``territories`` new ones. With
 ``rebalance``, the parent's current leaf territories are kept (plus new ones up to
 ``territories``) and accounts move between them only where balance needs it.
+
+With ``reps`` (and/or ``reps_role``), one territory is carved per rep: centred on the rep's
+home (a fixed centre), sized by the rep's capacity share, and the rep is its
+'Territory Owner' in the new model.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -36,10 +42,12 @@ from territorial.core.carve import (
     formula_fields,
     kmeans_reference,
     to_latlon,
+    to_xyz,
     unit_graph,
 )
 from territorial.core.carve.units import build_items, rule_items
 from territorial.errors import ValidationError
+from territorial.io.tabular import fail, read_table
 from territorial.services import audit, fields, lookup, models
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
@@ -49,6 +57,7 @@ from territorial.store.schema import (
     RuleAssociationRow,
     RuleItemRow,
     RuleRow,
+    SalesUser,
     TerritoryModelRow,
     TerritoryRow,
     UserAssignmentRow,
@@ -58,6 +67,18 @@ MEASURES = ("potential", "accounts", "workload")
 DEFAULT_POTENTIAL = "annual_revenue"
 DEFAULT_WORKLOAD = "1 + number_of_employees / 1000"
 STAGES = ("load", "carve", "quality", "write")
+OWNER_ROLE = "Territory Owner"
+
+
+@dataclass(frozen=True)
+class Rep:
+    """A rep to carve a territory for; missing values come from the user's record."""
+
+    user: str
+    """User id, email or exact name."""
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+    capacity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,8 @@ class TerritoryLoad:
     measures: dict[str, float]
     deviations: dict[str, float]
     new: bool
+    owner: str | None = None
+    """User id of the rep who owns the territory (carving for reps)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,15 @@ class _Scope:
     subtree: list[int]
 
 
+@dataclass(frozen=True)
+class _Rep:
+    pk: int
+    id: str
+    latitude: float
+    longitude: float
+    capacity: float
+
+
 def carve_model(
     ws: Workspace,
     base: str,
@@ -128,6 +160,8 @@ def carve_model(
     max_distance: float | None = None,
     seed: int | None = None,
     developer_name: str | None = None,
+    reps: Sequence[Rep] | None = None,
+    reps_role: str | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> CarveResult:
     """Carve the accounts under ``parent`` in ``base`` into a new planning model ``name``.
@@ -154,6 +188,11 @@ def carve_model(
         Most kilometres from an account to its territory's centre.
     seed
         Same seed, same plan.
+    reps, reps_role
+        Carve one territory per rep instead of ``territories``: the listed reps and/or
+        every user holding ``reps_role`` on a territory under ``parent`` in ``base``.
+        Each territory is centred on its rep's home, sized by the rep's capacity share
+        (1.0 when unknown), and the rep is its 'Territory Owner' in the new model.
     """
     import time
 
@@ -161,11 +200,21 @@ def carve_model(
     stage = on_stage or (lambda _s: None)
     wanted = _measures(balance)
     tolerances = _tolerances(tolerance, wanted)
+    carving_for_reps = reps is not None or reps_role is not None
+    if carving_for_reps:
+        _check_rep_options(territories, rebalance)
     stage("load")
     with ws.session() as session:
         base_row = lookup.model(session, base)
+        owners = (
+            _resolve_reps(session, base_row, parent, reps or (), reps_role)
+            if carving_for_reps
+            else []
+        )
         scope = _load_scope(session, base_row, parent, potential, workload)
-    k, names, labels_new = _territory_names(scope, territories, rebalance)
+    k, names, labels_new = _territory_names(
+        scope, len(owners) if owners else territories, rebalance
+    )
     items = build_items(
         scope.accounts, units, [*MEASURES, "revenue"], alone=pl.col("named") if lock_named else None
     )
@@ -185,6 +234,10 @@ def carve_model(
         max_distance=max_distance,
         labels=tuple(_item_label(key) for key in items.frame["key"]),
         territory_names=tuple(names),
+        shares=np.array([r.capacity for r in owners]) if owners else None,
+        centres=to_xyz([r.latitude for r in owners], [r.longitude for r in owners])
+        if owners
+        else None,
     )
     stage("carve")
     graph = unit_graph(items.points) if units != "account" else None
@@ -200,6 +253,10 @@ def carve_model(
         model_row = lookup.model(session, info.developer_name)
         pks = _write_plan(session, model_row, scope, names, labels_new, rebalance)
         _write_rules_and_assignments(session, model_row, items, plan.assignment, pks, names)
+        session.add_all(
+            UserAssignmentRow(territory_pk=pks[n], user_pk=r.pk, role=OWNER_ROLE)
+            for n, r in zip(names, owners, strict=False)
+        )
         audit.record(
             session,
             actor=ws.actor,
@@ -214,6 +271,7 @@ def carve_model(
                 "units": units,
                 "seed": seed,
                 "rebalance": rebalance,
+                "reps": {n: r.id for n, r in zip(names, owners, strict=False)} or None,
             },
         )
         info = models.model_info(session, model_row)
@@ -229,7 +287,125 @@ def carve_model(
         after,
         time.perf_counter() - started,
         warnings,
+        [r.id for r in owners],
     )
+
+
+def read_reps(path: Path | str) -> list[Rep]:
+    """Reps from a CSV or Parquet file: ``user`` (id or email), optional ``home_latitude``,
+    ``home_longitude`` and ``capacity`` (empty: taken from the user's record)."""
+    table = read_table(path)
+    frame = table.frame
+    if "user" not in frame.columns:
+        raise fail(path, "missing column 'user'", hint="name each rep by user id or email")
+    numbers = ("home_latitude", "home_longitude", "capacity")
+    out = []
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        user = (row["user"] or "").strip()
+        if not user:
+            raise fail(path, "empty user", row=table.rows([i])[0], column="user")
+        values: dict[str, float | None] = {}
+        for column in numbers:
+            text = (row.get(column) or "").strip()
+            try:
+                values[column] = float(text) if text else None
+            except ValueError:
+                raise fail(
+                    path, f"{text!r} is not a number", row=table.rows([i])[0], column=column
+                ) from None
+        out.append(Rep(user, **values))
+    return out
+
+
+def _check_rep_options(territories: int | None, rebalance: bool) -> None:
+    if territories is not None:
+        raise ValidationError(
+            "--reps and --reps-from-users carve one territory per rep; "
+            "they cannot be combined with --territories.",
+            hint="Drop --territories (or the reps).",
+        )
+    if rebalance:
+        raise ValidationError(
+            "Carving for reps starts from scratch; it cannot be combined with --rebalance.",
+            hint="Drop --rebalance (or the reps).",
+        )
+
+
+def _resolve_reps(
+    session: Session,
+    model: TerritoryModelRow,
+    parent: str,
+    reps: Sequence[Rep],
+    role: str | None,
+) -> list[_Rep]:
+    """The reps' users with home and capacity, listed reps first, then ``role`` holders."""
+    given: dict[int, tuple[SalesUser, Rep]] = {}
+    for rep in reps:
+        user = lookup.user(session, rep.user)
+        if user.pk in given:
+            raise ValidationError(f"Rep {rep.user!r} is listed twice.", hint="List each rep once.")
+        given[user.pk] = (user, rep)
+    if role is not None:
+        parent_row = lookup.territory(session, model, parent)
+        under = _descendants(session, model, parent_row.pk)
+        holders = session.scalars(
+            select(SalesUser)
+            .join(UserAssignmentRow, UserAssignmentRow.user_pk == SalesUser.pk)
+            .where(UserAssignmentRow.territory_pk.in_(under), UserAssignmentRow.role == role)
+            .distinct()
+            .order_by(SalesUser.id)
+        )
+        found = list(holders)
+        if not found:
+            raise ValidationError(
+                f"No user holds role {role!r} on a territory under {parent_row.developer_name!r} "
+                f"in {model.developer_name!r}.",
+                hint="Check the role ('territorial user list MODEL') or pass --reps FILE.",
+            )
+        for user in found:
+            given.setdefault(user.pk, (user, Rep(user.id)))
+    if len(given) < 2:
+        raise ValidationError(
+            f"Carving for reps needs at least 2 reps, not {len(given)}.",
+            hint="List more reps; to keep one territory, do not carve it.",
+        )
+    out = []
+    for user, rep in given.values():
+        lat = rep.home_latitude if rep.home_latitude is not None else user.home_latitude
+        lon = rep.home_longitude if rep.home_longitude is not None else user.home_longitude
+        if lat is None or lon is None:
+            raise ValidationError(
+                f"Rep {user.id!r} ({user.name}) has no home location.",
+                hint="Give home_latitude and home_longitude in the reps file or on the user.",
+            )
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValidationError(
+                f"Rep {user.id!r} has an invalid home location ({lat}, {lon}).",
+                hint="Latitude is within ±90, longitude within ±180 degrees.",
+            )
+        capacity = rep.capacity if rep.capacity is not None else user.capacity
+        capacity = 1.0 if capacity is None else float(capacity)
+        if not (math.isfinite(capacity) and capacity > 0):
+            raise ValidationError(
+                f"Rep {user.id!r} ({user.name}) has capacity {capacity:g}; it must be positive.",
+                hint="Give a capacity above 0 (1.0 is a full-time rep).",
+            )
+        out.append(_Rep(user.pk, user.id, float(lat), float(lon), capacity))
+    return out
+
+
+def _descendants(session: Session, model: TerritoryModelRow, root: int) -> list[int]:
+    rows = session.execute(
+        select(TerritoryRow.pk, TerritoryRow.parent_pk).where(TerritoryRow.model_pk == model.pk)
+    ).all()
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_pk in rows:
+        children.setdefault(parent_pk, []).append(pk)
+    out, frontier = [], [root]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, [])]
+        out += frontier
+    return out
 
 
 def _measures(balance: Sequence[str]) -> list[str]:
@@ -386,7 +562,12 @@ def _quality(
 ) -> CarveQuality:
     size = problem.sizes()
     report = balance_report(
-        labels, problem.measures, k, names=problem.names, tolerance=problem.tolerance
+        labels,
+        problem.measures,
+        k,
+        names=problem.names,
+        tolerance=problem.tolerance,
+        shares=problem.shares,
     )
     km_labels, _ = kmeans_reference(problem.points, k, weights=size, seed=seed)
     before_item = current[accounts["item"].to_numpy()]
@@ -598,6 +779,7 @@ def _result(
     after: np.ndarray,
     seconds: float,
     warnings: list[str],
+    owners: list[str],
 ) -> CarveResult:
     from territorial.core.carve import CarvePlan
     from territorial.core.carve.units import Items
@@ -618,6 +800,7 @@ def _result(
                 m: float(quality.balance.deviations[j, i]) for i, m in enumerate(problem.names)
             },
             new=n in new,
+            owner=owners[j] if owners else None,
         )
         for j, n in enumerate(names)
     ]
@@ -640,9 +823,12 @@ __all__ = [
     "DEFAULT_POTENTIAL",
     "DEFAULT_WORKLOAD",
     "MEASURES",
+    "OWNER_ROLE",
     "STAGES",
     "CarveQuality",
     "CarveResult",
+    "Rep",
     "TerritoryLoad",
     "carve_model",
+    "read_reps",
 ]
