@@ -29,6 +29,7 @@ from scipy.optimize import linear_sum_assignment
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from territorial.core import tree
 from territorial.core.carve import (
     BalanceReport,
     CarveProblem,
@@ -398,14 +399,7 @@ def _descendants(session: Session, model: TerritoryModelRow, root: int) -> list[
     rows = session.execute(
         select(TerritoryRow.pk, TerritoryRow.parent_pk).where(TerritoryRow.model_pk == model.pk)
     ).all()
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_pk in rows:
-        children.setdefault(parent_pk, []).append(pk)
-    out, frontier = [], [root]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, [])]
-        out += frontier
-    return out
+    return sorted(tree.subtree({pk: parent for pk, parent in rows}, root) - {root})
 
 
 def _measures(balance: Sequence[str]) -> list[str]:
@@ -438,14 +432,10 @@ def _load_scope(
             select(TerritoryRow).where(TerritoryRow.model_pk == model.pk).order_by(TerritoryRow.pk)
         )
     )
-    children: dict[int | None, list[TerritoryRow]] = {}
-    for row in rows:
-        children.setdefault(row.parent_pk, []).append(row)
-    subtree, frontier = [parent_row.pk], [parent_row.pk]
-    while frontier:
-        frontier = [c.pk for p in frontier for c in children.get(p, [])]
-        subtree += frontier
-    leaves = [r for r in rows if r.pk in set(subtree[1:]) and r.pk not in children]
+    under = tree.subtree({r.pk: r.parent_pk for r in rows}, parent_row.pk) - {parent_row.pk}
+    subtree = [parent_row.pk, *sorted(under)]
+    parents = {r.parent_pk for r in rows}
+    leaves = [r for r in rows if r.pk in under and r.pk not in parents]
     assigned = frames.load_assignments(session, model.pk, territory_pks=subtree)
     if assigned.is_empty():
         raise ValidationError(

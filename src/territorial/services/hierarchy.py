@@ -8,6 +8,7 @@ from typing import Any, get_args
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from territorial.core import tree as walks
 from territorial.core.model import AccessLevel
 from territorial.core.naming import require_developer_name
 from territorial.errors import Conflict, ValidationError
@@ -163,7 +164,7 @@ def add_territory(
             model_pk=model_row.pk,
             after=_snapshot(session, row),
         )
-        depth = len(_ancestors(session, row))
+        depth = len(walks.ancestors(_parents(session, model_row.pk), row.pk))
         return TreeNode(
             dev,
             name,
@@ -200,16 +201,12 @@ def _access_levels(given: dict[str, str]) -> dict[str, str]:
     return levels
 
 
-def _ancestors(session: Session, row: TerritoryRow) -> list[TerritoryRow]:
-    chain: list[TerritoryRow] = []
-    current = row
-    while current.parent_pk is not None:
-        parent = session.get(TerritoryRow, current.parent_pk)
-        if parent is None:
-            break
-        chain.append(parent)
-        current = parent
-    return chain
+def _parents(session: Session, model_pk: int) -> dict[int, int | None]:
+    """``{territory: parent}`` for one model, in one query."""
+    rows = session.execute(
+        select(TerritoryRow.pk, TerritoryRow.parent_pk).where(TerritoryRow.model_pk == model_pk)
+    )
+    return {pk: parent for pk, parent in rows}
 
 
 def rename_territory(
@@ -279,7 +276,8 @@ def reparent(session: Session, row: TerritoryRow, new_parent: TerritoryRow | Non
                 f"{new_parent.developer_name!r}: they belong to different models.",
                 hint="Move territories within one model; clone a model to copy them across.",
             )
-        if new_parent.pk == row.pk or any(a.pk == row.pk for a in _ancestors(session, new_parent)):
+        chain = walks.ancestors(_parents(session, row.model_pk), new_parent.pk)
+        if new_parent.pk == row.pk or row.pk in chain:
             raise Conflict(
                 f"Moving {row.developer_name!r} under {new_parent.developer_name!r} "
                 "would make a cycle: the new parent is the territory itself or one of its "
@@ -305,7 +303,7 @@ def remove_territory(ws: Workspace, model: str, territory: str, *, subtree: bool
                 f"({names}).",
                 hint="Move them first, or remove the whole subtree with --subtree.",
             )
-        doomed = [row.pk, *(t.pk for t in _descendants(session, row))]
+        doomed = sorted(walks.subtree(_parents(session, model_row.pk), row.pk))
         removed = len(doomed)
         audit.record(
             session,
@@ -321,18 +319,6 @@ def remove_territory(ws: Workspace, model: str, territory: str, *, subtree: bool
         )
         session.delete(row)
         return removed
-
-
-def _descendants(session: Session, row: TerritoryRow) -> list[TerritoryRow]:
-    found: list[TerritoryRow] = []
-    frontier = [row.pk]
-    while frontier:
-        children = list(
-            session.scalars(select(TerritoryRow).where(TerritoryRow.parent_pk.in_(frontier)))
-        )
-        found.extend(children)
-        frontier = [c.pk for c in children]
-    return found
 
 
 def tree(ws: Workspace, model: str | None = None) -> list[TreeNode]:

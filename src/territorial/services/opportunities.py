@@ -19,8 +19,8 @@ from territorial.core.engine.opportunities import (
     POLICIES,
     OpportunityPolicy,
     assign_opportunities,
-    depths,
 )
+from territorial.core.tree import depths
 from territorial.errors import ValidationError
 from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import func, select
 
+from territorial.core import tree
 from territorial.services import lookup
 from territorial.services.workspace import Workspace
 from territorial.store import frames
@@ -40,23 +41,6 @@ class Overview:
         return self.accounts_total - self.accounts_assigned
 
 
-def roots_of(parents: dict[int, int | None]) -> dict[int, int]:
-    """Each territory's top-level ancestor (itself for a root).
-
-    >>> roots_of({1: None, 2: 1, 3: 2, 4: None})
-    {1: 1, 2: 1, 3: 1, 4: 4}
-    """
-    roots: dict[int, int] = {}
-    for pk in parents:
-        node = pk
-        seen = {node}
-        while (parent := parents.get(node)) is not None and parent not in seen:
-            seen.add(parent)
-            node = parent
-        roots[pk] = node
-    return roots
-
-
 def model_overview(ws: Workspace, model: str | None = None) -> Overview:
     """Accounts (distinct, whole subtree) and users per top-level territory of a model."""
     with ws.session() as session:
@@ -81,7 +65,7 @@ def model_overview(ws: Workspace, model: str | None = None) -> Overview:
         )
         accounts_total = int(session.scalar(select(func.count()).select_from(Account)) or 0)
         users_total = int(session.scalar(select(func.count()).select_from(SalesUser)) or 0)
-    roots = roots_of({pk: parent for pk, parent, _, _ in territories})
+    roots = tree.roots({pk: parent for pk, parent, _, _ in territories})
     root_map = pl.DataFrame(
         {"territory_pk": list(roots), "root_pk": list(roots.values())},
         schema={"territory_pk": pl.Int64, "root_pk": pl.Int64},
@@ -115,4 +99,4 @@ def model_overview(ws: Workspace, model: str | None = None) -> Overview:
     )
 
 
-__all__ = ["BranchSummary", "Overview", "model_overview", "roots_of"]
+__all__ = ["BranchSummary", "Overview", "model_overview"]

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from territorial.core import metrics
 from territorial.core import reports as compute
 from territorial.core.compare import MANAGER_ROLES
-from territorial.core.engine.opportunities import assign_opportunities, depths
+from territorial.core.engine.opportunities import assign_opportunities
 from territorial.core.fields import FieldType
+from territorial.core.tree import depths
 from territorial.errors import NotFound, ValidationError
 from territorial.services import fields, lookup
 from territorial.services.workspace import Workspace

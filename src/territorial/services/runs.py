@@ -19,6 +19,7 @@ import polars as pl
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from territorial.core import tree
 from territorial.core.engine.matcher import match
 from territorial.core.model import ModelState, Rule, RuleItem
 from territorial.core.rules.compile import (
@@ -123,14 +124,7 @@ def compile_stored(session: Session, model: TerritoryModelRow) -> CompiledModel:
 
 def subtree_pks(compiled: CompiledModel, root_pk: int) -> set[int]:
     """The pks of ``root_pk`` and every territory below it."""
-    children: dict[int | None, list[int]] = {}
-    for node in compiled.territories.values():
-        children.setdefault(node.parent_pk, []).append(node.pk)
-    found, frontier = {root_pk}, [root_pk]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, [])]
-        found.update(frontier)
-    return found
+    return tree.subtree({n.pk: n.parent_pk for n in compiled.territories.values()}, root_pk)
 
 
 def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str | None:

@@ -24,23 +24,6 @@ OpportunityPolicy = Literal["priority", "deepest", "keep"]
 POLICIES: tuple[OpportunityPolicy, ...] = ("priority", "deepest", "keep")
 
 
-def depths(parents: dict[int, int | None]) -> dict[int, int]:
-    """Depth of each territory: 0 for a root.
-
-    >>> depths({1: None, 2: 1, 3: 2})
-    {1: 0, 2: 1, 3: 2}
-    """
-    result: dict[int, int] = {}
-    for pk in parents:
-        depth, node, seen = 0, parents.get(pk), {pk}
-        while node is not None and node not in seen:
-            seen.add(node)
-            depth += 1
-            node = parents.get(node)
-        result[pk] = depth
-    return result
-
-
 def _pick_unique_best(candidates: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Per opportunity, the candidate best by ``keys`` (descending) when it is unique."""
     best = candidates
@@ -120,4 +103,4 @@ def assign_opportunities(
     )
 
 
-__all__ = ["POLICIES", "OpportunityPolicy", "assign_opportunities", "depths"]
+__all__ = ["POLICIES", "OpportunityPolicy", "assign_opportunities"]
