@@ -7,6 +7,8 @@
 3. Rounds: centres at the territories' centroids (or fixed), allocation by linear
    programme over each item's nearest centres, contiguity restored on a unit graph, then
    repair moves until every tolerance is met or no move helps.
+4. Polish: batches of moves and exchanges that pull territories near a tolerance's edge
+   back towards target, so load spreads out of over-full regions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scipy.optimize import linear_sum_assignment
 
 from territorial.core.carve.allocate import allocate, candidates
 from territorial.core.carve.graph import merge_fragments
+from territorial.core.carve.polish import Moves, polish
 from territorial.core.carve.prices import allocate_by_prices
 from territorial.core.carve.problem import (
     CarveInfeasible,
@@ -93,6 +96,7 @@ def carve(
     rounds: int = 3,
     neighbours: int = 8,
     exact_pairs: int = 60_000,
+    polish_limit: float = 20.0,
 ) -> CarvePlan:
     """Carve ``problem`` into ``problem.k`` balanced, compact territories.
 
@@ -112,6 +116,8 @@ def carve(
     exact_pairs
         Up to this many (item, candidate) pairs the allocation is an exact linear
         programme (HiGHS); above it, price iterations (a Lagrangian relaxation).
+    polish_limit
+        Seconds at most for the final polish (:mod:`~territorial.core.carve.polish`).
 
     Examples
     --------
@@ -159,7 +165,13 @@ def carve(
         centres = _centres(problem, labels, centres)
         if not changed:
             break
-    return CarvePlan(labels, centres, done, total_moves, timings)
+    tick = time.perf_counter()
+    allowed = Moves.on_graph(graph) if graph is not None else Moves(cands.item, cands.territory)
+    labels, polished = polish(problem, labels, centres, allowed, time_limit=polish_limit)
+    if polished:
+        centres = _centres(problem, labels, centres)
+    timings["polish"] = time.perf_counter() - tick
+    return CarvePlan(labels, centres, done, total_moves + polished, timings)
 
 
 def _seed(problem: CarveProblem, points: FloatArray) -> IntArray:
