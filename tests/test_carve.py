@@ -236,3 +236,29 @@ def test_carve_for_reps_bad_input(demo: Workspace, db_url: str, tmp_path: Path) 
     )  # fmt: skip
     assert out.exit_code != 0
     assert "cannot be combined with --territories" in out.output
+
+
+def test_from_scratch_carries_users_to_successor_territories(demo: Workspace) -> None:
+    result = carve_model(
+        demo, BASE, parent="NA_West", name="Heirs", territories=12, seed=3,
+        potential=POTENTIAL, workload=WORKLOAD, tolerance=TOLERANCE,
+    )  # fmt: skip
+    replaced = set(result.plan["before"].drop_nulls())
+    owned = [(u, t) for u, ts in _owners_of(demo, BASE).items() for t in ts if t in replaced]
+    assert owned
+    heirs = {t.users_from: t.developer_name for t in result.territories if t.users_from}
+    # Every replaced leaf has exactly one successor (more territories than leaves)...
+    assert {t for _, t in owned} <= set(heirs)
+    assert len(set(heirs.values())) == len(heirs) < 12
+    # ...which its users now hold, with their role.
+    after = _owners_of(demo, "Heirs")
+    for user, leaf in owned:
+        assert heirs[leaf] in after[user], (user, leaf)
+    assert not any("no successor" in w for w in result.warnings)
+
+    fewer = carve_model(
+        demo, BASE, parent="NA_West", name="Fewer", territories=2, seed=3,
+        balance=["accounts"], tolerance=0.5,
+    )  # fmt: skip
+    assert sum(1 for t in fewer.territories if t.users_from) == 2
+    assert any("no successor" in w for w in fewer.warnings)

@@ -121,9 +121,11 @@ def carve(
 
 
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
+    carried = any(t.users_from for t in result.territories)
     rows: list[dict[str, Any]] = [
         {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
         | ({"owner": t.owner} if t.owner is not None else {})
+        | ({"users from": t.users_from or ""} if carried else {})
         | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
         for t in result.territories
     ]

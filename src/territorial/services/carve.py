@@ -94,6 +94,8 @@ class TerritoryLoad:
     new: bool
     owner: str | None = None
     """User id of the rep who owns the territory (carving for reps)."""
+    users_from: str | None = None
+    """The replaced territory whose users this one took over (carving from scratch)."""
 
 
 @dataclass(frozen=True)
@@ -248,16 +250,33 @@ def carve_model(
     after = plan.assignment[account_item]
     quality = _quality(problem, plan.assignment, graph, seed, items.accounts, current, after, k)
     warnings = _warnings(quality, problem)
+    # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
+    carrying = not rebalance and not owners
+    successors = _successor_names(scope, current[account_item], after, names) if carrying else {}
     stage("write")
     info = models.clone_model(ws, base, name, developer_name=developer_name)
     with ws.session() as session:
         model_row = lookup.model(session, info.developer_name)
+        carried, dropped = (
+            _users_to_carry(session, model_row, scope, successors) if carrying else ([], [])
+        )
         pks = _write_plan(session, model_row, scope, names, labels_new, rebalance)
         _write_rules_and_assignments(session, model_row, items, plan.assignment, pks, names)
         session.add_all(
             UserAssignmentRow(territory_pk=pks[n], user_pk=r.pk, role=OWNER_ROLE)
             for n, r in zip(names, owners, strict=False)
         )
+        session.add_all(
+            UserAssignmentRow(territory_pk=pks[n], user_pk=user_pk, role=role)
+            for n, user_pk, role in carried
+        )
+        if dropped:
+            warnings.append(
+                f"{len(dropped)} territor{'y' if len(dropped) == 1 else 'ies'} replaced with "
+                f"no successor ({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''}):"
+                " their users were not carried over; assign them with 'territorial user "
+                "assign' or carve more territories."
+            )
         audit.record(
             session,
             actor=ws.actor,
@@ -289,6 +308,7 @@ def carve_model(
         time.perf_counter() - started,
         warnings,
         [r.id for r in owners],
+        successors,
     )
 
 
@@ -584,13 +604,53 @@ def _matched(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
     known = before >= 0
     if not known.any():
         return before
-    width = int(before.max()) + 1
+    mapping = _successors(before, after, k)
+    return np.where(known, mapping[np.maximum(before, 0)], -1)
+
+
+def _successors(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
+    """For every old territory (index in ``before``), the new territory that succeeds it:
+    one-to-one, keeping as many accounts together as possible; -2 when none does."""
+    known = before >= 0
+    width = int(before.max()) + 1 if known.any() else 0
     overlap = np.zeros((width, k))
     np.add.at(overlap, (before[known], after[known]), 1.0)
     rows, cols = linear_sum_assignment(-overlap)
     mapping = np.full(width, -2, dtype=np.int64)
     mapping[rows] = cols
-    return np.where(known, mapping[np.maximum(before, 0)], -1)
+    return mapping
+
+
+def _successor_names(
+    scope: _Scope, before: np.ndarray, after: np.ndarray, names: list[str]
+) -> dict[str, str]:
+    """New territory name -> the replaced leaf it succeeds (see :func:`_successors`)."""
+    if not scope.leaves or not (before >= 0).any():
+        return {}
+    mapping = _successors(before, after, len(names))
+    return {
+        names[int(t)]: scope.leaves[i].developer_name
+        for i, t in enumerate(mapping)
+        if t >= 0 and i < len(scope.leaves)
+    }
+
+
+def _users_to_carry(
+    session: Session, model: TerritoryModelRow, scope: _Scope, successors: dict[str, str]
+) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """(new territory, user pk, role) for the users of replaced leaves in the clone, and
+    the replaced leaves holding users that no new territory succeeds."""
+    leaf_names = [r.developer_name for r in scope.leaves]
+    rows = session.execute(
+        select(TerritoryRow.developer_name, UserAssignmentRow.user_pk, UserAssignmentRow.role)
+        .join(UserAssignmentRow, UserAssignmentRow.territory_pk == TerritoryRow.pk)
+        .where(TerritoryRow.model_pk == model.pk, TerritoryRow.developer_name.in_(leaf_names))
+        .order_by(TerritoryRow.developer_name, UserAssignmentRow.user_pk)
+    ).all()
+    heir = {old: new for new, old in successors.items()}
+    carried = [(heir[t], int(u), str(r)) for t, u, r in rows if t in heir]
+    dropped = sorted({str(t) for t, _u, _r in rows if t not in heir})
+    return carried, dropped
 
 
 def _warnings(quality: CarveQuality, problem: CarveProblem) -> list[str]:
@@ -770,6 +830,7 @@ def _result(
     seconds: float,
     warnings: list[str],
     owners: list[str],
+    successors: dict[str, str],
 ) -> CarveResult:
     from territorial.core.carve import CarvePlan
     from territorial.core.carve.units import Items
@@ -791,6 +852,7 @@ def _result(
             },
             new=n in new,
             owner=owners[j] if owners else None,
+            users_from=successors.get(n),
         )
         for j, n in enumerate(names)
     ]
