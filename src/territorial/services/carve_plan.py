@@ -1,0 +1,378 @@
+"""A carve's scope and its plan in the new model: loading the accounts under the parent
+(``load_scope``), naming the carved territories, the current territory of each item, the
+successor of each replaced leaf (whose users it takes over) and writing the carved
+territories, rules, manual assignments and exclusions into the cloned model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from territorial.core import tree
+from territorial.core.carve import compile_formula, formula_fields
+from territorial.core.carve.units import rule_items
+from territorial.errors import ValidationError
+from territorial.services import fields, lookup
+from territorial.store import bulk, frames
+from territorial.store.schema import (
+    AccountAssignmentRow,
+    ExclusionRow,
+    RuleAssociationRow,
+    RuleItemRow,
+    RuleRow,
+    TerritoryModelRow,
+    TerritoryRow,
+    UserAssignmentRow,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The accounts under the carve's parent, its leaf territories and its subtree."""
+
+    accounts: pl.DataFrame  # account_pk, id, fields..., current (territory pk or null), named
+    leaves: list[TerritoryRow]
+    parent: TerritoryRow
+    subtree: list[int]
+
+
+def load_scope(
+    session: Session, model: TerritoryModelRow, parent: str, potential: str, workload: str
+) -> Scope:
+    parent_row = lookup.territory(session, model, parent)
+    rows = list(
+        session.scalars(
+            select(TerritoryRow).where(TerritoryRow.model_pk == model.pk).order_by(TerritoryRow.pk)
+        )
+    )
+    under = tree.subtree({r.pk: r.parent_pk for r in rows}, parent_row.pk) - {parent_row.pk}
+    subtree = [parent_row.pk, *sorted(under)]
+    parents = {r.parent_pk for r in rows}
+    leaves = [r for r in rows if r.pk in under and r.pk not in parents]
+    assigned = frames.load_assignments(session, model.pk, territory_pks=subtree)
+    if assigned.is_empty():
+        raise ValidationError(
+            f"No account is assigned under {parent_row.developer_name!r} in "
+            f"{model.developer_name!r}.",
+            hint=f"Run the model first: 'territorial run {model.developer_name}'.",
+        )
+    catalog = fields.catalog(session, "account")
+    numeric = formula_fields(potential) | formula_fields(workload)
+    unknown = sorted(f for f in numeric if f not in catalog.fields)
+    if unknown:
+        raise ValidationError(
+            f"Unknown field(s) in the potential or workload formula: {', '.join(unknown)}.",
+            hint="Use account number fields ('territorial field list').",
+        )
+    wanted = {
+        "id",
+        "latitude",
+        "longitude",
+        "billing_country_code",
+        "billing_postal_code",
+        "annual_revenue",
+        *numeric,
+    }
+    scope_sql = "account.pk IN (SELECT account_pk FROM account_assignment aa WHERE " + (
+        f"aa.model_pk = {int(model.pk)} AND {frames.in_list('aa.territory_pk', subtree)})"
+    )
+    accounts = frames.load_accounts(session, catalog, wanted, where=scope_sql)
+    leaf_pks = [r.pk for r in leaves]
+    current = (
+        assigned.filter(pl.col("territory_pk").is_in(leaf_pks))
+        .group_by("account_pk")
+        .agg(pl.col("territory_pk").min().alias("current"))
+    )
+    manual = frames.load_assignments(session, model.pk, cause="manual")["account_pk"].unique()
+    pipeline = bulk.read_frame(
+        session,
+        "SELECT account_pk, SUM(amount) FROM opportunity WHERE is_closed = "
+        f"{'false' if bulk.dialect(session) == 'postgresql' else '0'} AND account_pk IN "
+        f"(SELECT account.pk FROM account WHERE {scope_sql}) GROUP BY account_pk",
+        {"account_pk": pl.Int64(), "pipeline": pl.Float64()},
+    )
+    frame = (
+        accounts.rename({"pk": "account_pk"})
+        .join(current, on="account_pk", how="left")
+        .join(pipeline, on="account_pk", how="left")
+        .with_columns(
+            potential=compile_formula(potential),
+            accounts=pl.lit(1.0),
+            workload=compile_formula(workload),
+            revenue=pl.col("annual_revenue").fill_null(0.0),
+            pipeline=pl.col("pipeline").fill_null(0.0),
+            named=pl.col("account_pk").is_in(manual.implode()),
+        )
+    )
+    return Scope(frame, leaves, parent_row, subtree)
+
+
+def territory_names(
+    scope: Scope, territories: int | None, rebalance: bool
+) -> tuple[int, list[str], list[str]]:
+    """(k, developer names, labels of new territories) of the carved territories."""
+    prefix = scope.parent.developer_name
+    existing = [r.developer_name for r in scope.leaves] if rebalance else []
+    if territories is None and not rebalance:
+        raise ValidationError("How many territories?", hint="Pass --territories K.")
+    k = max(territories or 0, len(existing))
+    if k < 1:
+        raise ValidationError(
+            f"{prefix!r} has no leaf territories to rebalance.", hint="Pass --territories K."
+        )
+    taken = {n.lower() for n in existing}
+    new: list[str] = []
+    number = 1
+    while len(existing) + len(new) < k:
+        candidate = f"{prefix}_{number:02d}"
+        if candidate.lower() not in taken:
+            new.append(candidate)
+        number += 1
+    return k, existing + new, new
+
+
+def current_and_locks(
+    scope: Scope, items: object, rebalance: bool, lock_named: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    from territorial.core.carve.units import Items
+
+    assert isinstance(items, Items)
+    index = {r.pk: i for i, r in enumerate(scope.leaves)}
+    per_item = (
+        items.accounts.with_columns(
+            idx=pl.col("current").replace_strict(index, default=-1, return_dtype=pl.Int64)
+        )
+        .group_by("item")
+        .agg(pl.col("idx").mode().min())
+        .sort("item")
+    )
+    current = per_item["idx"].fill_null(-1).to_numpy().astype(np.int64)
+    if not (lock_named and rebalance):
+        return current, None
+    named = items.accounts.group_by("item").agg(pl.col("named").any()).sort("item")["named"]
+    return current, np.where(named.to_numpy(), current, -1).astype(np.int64)
+
+
+def matched(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
+    """Old territories renumbered as the new territory that keeps most of their accounts,
+    so that disruption from scratch counts the accounts that change hands."""
+    known = before >= 0
+    if not known.any():
+        return before
+    mapping = _successors(before, after, k)
+    return np.where(known, mapping[np.maximum(before, 0)], -1)
+
+
+def _successors(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
+    """For every old territory (index in ``before``), the new territory that succeeds it:
+    one-to-one, keeping as many accounts together as possible; -2 when none does."""
+    known = before >= 0
+    width = int(before.max()) + 1 if known.any() else 0
+    overlap = np.zeros((width, k))
+    np.add.at(overlap, (before[known], after[known]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = np.full(width, -2, dtype=np.int64)
+    mapping[rows] = cols
+    return mapping
+
+
+def successor_names(
+    scope: Scope, before: np.ndarray, after: np.ndarray, names: list[str]
+) -> dict[str, str]:
+    """New territory name -> the replaced leaf it succeeds (see :func:`_successors`)."""
+    if not scope.leaves or not (before >= 0).any():
+        return {}
+    mapping = _successors(before, after, len(names))
+    return {
+        names[int(t)]: scope.leaves[i].developer_name
+        for i, t in enumerate(mapping)
+        if t >= 0 and i < len(scope.leaves)
+    }
+
+
+def users_to_carry(
+    session: Session, model: TerritoryModelRow, scope: Scope, successors: dict[str, str]
+) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """(new territory, user pk, role) for the users of replaced leaves in the clone, and
+    the replaced leaves holding users that no new territory succeeds."""
+    leaf_names = [r.developer_name for r in scope.leaves]
+    rows = session.execute(
+        select(TerritoryRow.developer_name, UserAssignmentRow.user_pk, UserAssignmentRow.role)
+        .join(UserAssignmentRow, UserAssignmentRow.territory_pk == TerritoryRow.pk)
+        .where(TerritoryRow.model_pk == model.pk, TerritoryRow.developer_name.in_(leaf_names))
+        .order_by(TerritoryRow.developer_name, UserAssignmentRow.user_pk)
+    ).all()
+    heir = {old: new for new, old in successors.items()}
+    carried = [(heir[t], int(u), str(r)) for t, u, r in rows if t in heir]
+    dropped = sorted({str(t) for t, _u, _r in rows if t not in heir})
+    return carried, dropped
+
+
+def write_plan(
+    session: Session,
+    model: TerritoryModelRow,
+    scope: Scope,
+    names: list[str],
+    new: list[str],
+    rebalance: bool,
+) -> dict[str, int]:
+    """Carved territories in the clone; returns their pks by developer name."""
+    rows = {
+        r.developer_name: r
+        for r in session.scalars(select(TerritoryRow).where(TerritoryRow.model_pk == model.pk))
+    }
+    parent = rows[scope.parent.developer_name]
+    old = {
+        r.pk: r.developer_name
+        for r in session.scalars(select(TerritoryRow).where(TerritoryRow.pk.in_(scope.subtree[1:])))
+    }
+    clone_subtree = [rows[n].pk for n in old.values()]
+    type_pk = scope.leaves[0].type_pk if scope.leaves else parent.type_pk
+    scope_accounts = scope.accounts["account_pk"].to_list()
+    if rebalance:
+        leaves = [rows[n].pk for n in names if n in rows]
+        session.execute(
+            delete(RuleAssociationRow).where(RuleAssociationRow.territory_pk.in_(leaves))
+        )
+        session.execute(
+            delete(AccountAssignmentRow).where(
+                AccountAssignmentRow.territory_pk.in_(clone_subtree),
+                AccountAssignmentRow.account_pk.in_(scope_accounts),
+            )
+        )
+    else:
+        for table in (RuleAssociationRow, UserAssignmentRow, ExclusionRow, AccountAssignmentRow):
+            session.execute(delete(table).where(table.territory_pk.in_(clone_subtree)))
+        session.execute(
+            update(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)).values(parent_pk=None)
+        )
+        session.execute(delete(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)))
+    for n in new:
+        row = TerritoryRow(
+            model_pk=model.pk,
+            developer_name=n,
+            name=n.replace("_", " "),
+            type_pk=type_pk,
+            parent_pk=parent.pk,
+            description="Carved by 'territorial carve'.",
+        )
+        session.add(row)
+        rows[n] = row
+    session.flush()
+    return {n: rows[n].pk for n in names}
+
+
+def write_rules_and_assignments(
+    session: Session,
+    model: TerritoryModelRow,
+    items: object,
+    labels: np.ndarray,
+    pks: dict[str, int],
+    names: list[str],
+) -> None:
+    from territorial.core.carve.units import Items
+
+    assert isinstance(items, Items)
+    frame = items.frame.with_columns(territory=pl.Series(labels))
+    units = frame.filter(pl.col("prefix").is_not_null())
+    taken = {
+        r.lower()
+        for r in session.scalars(select(RuleRow.developer_name).where(RuleRow.model_pk == model.pk))
+    }
+    unit_territory: dict[str, int] = {}
+    for (t,), group in units.group_by(["territory"], maintain_order=True):
+        prefixes: dict[str, list[str]] = {}
+        for country, prefix, key in group.select("country", "prefix", "key").iter_rows():
+            prefixes.setdefault(country or "", []).append(prefix)
+            unit_territory[key] = int(t)
+        rule_items_, boolean = rule_items(prefixes)
+        dev = f"{names[int(t)]}_Carve"
+        while dev.lower() in taken:
+            dev += "_1"
+        taken.add(dev.lower())
+        rule = RuleRow(
+            model_pk=model.pk,
+            developer_name=dev,
+            name=dev.replace("_", " "),
+            active=True,
+            boolean_filter=boolean,
+        )
+        session.add(rule)
+        session.flush()
+        session.add_all(
+            RuleItemRow(
+                rule_pk=rule.pk, number=i.number, field=i.field, operator=i.operator, value=i.value
+            )
+            for i in rule_items_
+        )
+        session.add(
+            RuleAssociationRow(
+                rule_pk=rule.pk,
+                territory_pk=pks[names[int(t)]],
+                inherited=False,
+            )
+        )
+    singles = items.accounts.join(frame.select("item", "territory", "prefix"), on="item").filter(
+        pl.col("prefix").is_null()
+    )
+    pk_of = pl.Series([pks[n] for n in names])
+    manual = singles.select(
+        model_pk=pl.lit(model.pk, pl.Int64),
+        territory_pk=pk_of.gather(singles["territory"]),
+        account_pk=pl.col("account_pk"),
+        cause=pl.lit("manual"),
+    )
+    bulk.upsert(
+        session,
+        "account_assignment",
+        manual,
+        key=("territory_pk", "account_pk", "cause"),
+        update=[],
+    )
+    _exclusions(session, singles, unit_territory, pks, names)
+
+
+def _exclusions(
+    session: Session,
+    singles: pl.DataFrame,
+    unit_territory: dict[str, int],
+    pks: dict[str, int],
+    names: list[str],
+) -> None:
+    """A single account whose postal unit went elsewhere is excluded there, so the unit's
+    rule does not put it in a second territory."""
+    for account_pk, postal, country, t in singles.select(
+        "account_pk", "billing_postal_code", "billing_country_code", "territory"
+    ).iter_rows():
+        if not postal:
+            continue
+        for size in (5, 3):
+            unit = f"{country or ''}:{postal.strip().upper()[:size]}"
+            other = unit_territory.get(unit)
+            if other is not None and other != t:
+                session.add(ExclusionRow(territory_pk=pks[names[other]], account_pk=account_pk))
+                break
+
+
+def item_label(key: str) -> str:
+    return f"account {key[8:]}" if key.startswith("account:") else f"unit {key}"
+
+
+__all__ = [
+    "Scope",
+    "current_and_locks",
+    "item_label",
+    "load_scope",
+    "matched",
+    "successor_names",
+    "territory_names",
+    "users_to_carry",
+    "write_plan",
+    "write_rules_and_assignments",
+]

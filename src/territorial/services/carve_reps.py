@@ -1,0 +1,170 @@
+"""Carving for reps: the reps to carve for (``Rep``, read from a file by ``read_reps``),
+the checks of the rep options and the resolution of each rep to a user with a home and a
+capacity (``RepHome``). ``territorial.services.carve`` carves one territory per rep and
+makes the rep its ``OWNER_ROLE``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from territorial.core import tree
+from territorial.errors import ValidationError
+from territorial.io.tabular import fail, read_table
+from territorial.services import lookup
+from territorial.store.schema import (
+    SalesUser,
+    TerritoryModelRow,
+    TerritoryRow,
+    UserAssignmentRow,
+)
+
+OWNER_ROLE = "Territory Owner"
+
+
+@dataclass(frozen=True)
+class Rep:
+    """A rep to carve a territory for; missing values come from the user's record."""
+
+    user: str
+    """User id, email or exact name."""
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+    capacity: float | None = None
+
+
+@dataclass(frozen=True)
+class RepHome:
+    """A rep resolved to a user: pk, id, home location and capacity share."""
+
+    pk: int
+    id: str
+    latitude: float
+    longitude: float
+    capacity: float
+
+
+def read_reps(path: Path | str) -> list[Rep]:
+    """Reps from a CSV or Parquet file: ``user`` (id or email), optional ``home_latitude``,
+    ``home_longitude`` and ``capacity`` (empty: taken from the user's record)."""
+    table = read_table(path)
+    frame = table.frame
+    if "user" not in frame.columns:
+        raise fail(path, "missing column 'user'", hint="name each rep by user id or email")
+    numbers = ("home_latitude", "home_longitude", "capacity")
+    out = []
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        user = (row["user"] or "").strip()
+        if not user:
+            raise fail(path, "empty user", row=table.rows([i])[0], column="user")
+        values: dict[str, float | None] = {}
+        for column in numbers:
+            text = (row.get(column) or "").strip()
+            try:
+                values[column] = float(text) if text else None
+            except ValueError:
+                raise fail(
+                    path, f"{text!r} is not a number", row=table.rows([i])[0], column=column
+                ) from None
+        out.append(Rep(user, **values))
+    return out
+
+
+def check_rep_options(territories: int | None, rebalance: bool) -> None:
+    if territories is not None:
+        raise ValidationError(
+            "--reps and --reps-from-users carve one territory per rep; "
+            "they cannot be combined with --territories.",
+            hint="Drop --territories (or the reps).",
+        )
+    if rebalance:
+        raise ValidationError(
+            "Carving for reps starts from scratch; it cannot be combined with --rebalance.",
+            hint="Drop --rebalance (or the reps).",
+        )
+
+
+def resolve_reps(
+    session: Session,
+    model: TerritoryModelRow,
+    parent: str,
+    reps: Sequence[Rep],
+    role: str | None,
+) -> list[RepHome]:
+    """The reps' users with home and capacity, listed reps first, then ``role`` holders."""
+    given: dict[int, tuple[SalesUser, Rep]] = {}
+    for rep in reps:
+        user = lookup.user(session, rep.user)
+        if user.pk in given:
+            raise ValidationError(f"Rep {rep.user!r} is listed twice.", hint="List each rep once.")
+        given[user.pk] = (user, rep)
+    if role is not None:
+        parent_row = lookup.territory(session, model, parent)
+        under = _descendants(session, model, parent_row.pk)
+        holders = session.scalars(
+            select(SalesUser)
+            .join(UserAssignmentRow, UserAssignmentRow.user_pk == SalesUser.pk)
+            .where(UserAssignmentRow.territory_pk.in_(under), UserAssignmentRow.role == role)
+            .distinct()
+            .order_by(SalesUser.id)
+        )
+        found = list(holders)
+        if not found:
+            raise ValidationError(
+                f"No user holds role {role!r} on a territory under {parent_row.developer_name!r} "
+                f"in {model.developer_name!r}.",
+                hint="Check the role ('territorial user list MODEL') or pass --reps FILE.",
+            )
+        for user in found:
+            given.setdefault(user.pk, (user, Rep(user.id)))
+    if len(given) < 2:
+        raise ValidationError(
+            f"Carving for reps needs at least 2 reps, not {len(given)}.",
+            hint="List more reps; to keep one territory, do not carve it.",
+        )
+    out = []
+    for user, rep in given.values():
+        lat = rep.home_latitude if rep.home_latitude is not None else user.home_latitude
+        lon = rep.home_longitude if rep.home_longitude is not None else user.home_longitude
+        if lat is None or lon is None:
+            raise ValidationError(
+                f"Rep {user.id!r} ({user.name}) has no home location.",
+                hint="Give home_latitude and home_longitude in the reps file or on the user.",
+            )
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValidationError(
+                f"Rep {user.id!r} has an invalid home location ({lat}, {lon}).",
+                hint="Latitude is within ±90, longitude within ±180 degrees.",
+            )
+        capacity = rep.capacity if rep.capacity is not None else user.capacity
+        capacity = 1.0 if capacity is None else float(capacity)
+        if not (math.isfinite(capacity) and capacity > 0):
+            raise ValidationError(
+                f"Rep {user.id!r} ({user.name}) has capacity {capacity:g}; it must be positive.",
+                hint="Give a capacity above 0 (1.0 is a full-time rep).",
+            )
+        out.append(RepHome(user.pk, user.id, float(lat), float(lon), capacity))
+    return out
+
+
+def _descendants(session: Session, model: TerritoryModelRow, root: int) -> list[int]:
+    rows = session.execute(
+        select(TerritoryRow.pk, TerritoryRow.parent_pk).where(TerritoryRow.model_pk == model.pk)
+    ).all()
+    return sorted(tree.subtree({pk: parent for pk, parent in rows}, root) - {root})
+
+
+__all__ = [
+    "OWNER_ROLE",
+    "Rep",
+    "RepHome",
+    "check_rep_options",
+    "read_reps",
+    "resolve_reps",
+]
