@@ -168,6 +168,8 @@ def carve_model(
         every user holding ``reps_role`` on a territory under ``parent`` in ``base``.
         Each territory is centred on its rep's home, sized by the rep's capacity share
         (1.0 when unknown), and the rep is its 'Territory Owner' in the new model.
+        Without reps, a carve from scratch gives the users of every replaced leaf to the
+        carved territory that keeps most of its accounts (``TerritoryLoad.users_from``).
     """
     import time
 
