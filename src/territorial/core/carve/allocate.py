@@ -149,10 +149,11 @@ def _costs(problem: CarveProblem, cands: Candidates) -> FloatArray:
     of about one, less the bonus for staying where it is."""
     squared = cands.distance**2
     cost = squared / (float(np.mean(squared)) or 1.0)
-    if problem.current is not None and problem.keep > 0:
-        move = np.ones(problem.n) if problem.move_cost is None else problem.move_cost
+    bonus = problem.stay_bonus()
+    if bonus is not None:
+        assert problem.current is not None
         stays = problem.current[cands.item] == cands.territory
-        cost = cost - stays * problem.keep * move[cands.item]
+        cost = cost - stays * bonus[cands.item]
     return np.asarray(cost, dtype=np.float64)
 
 

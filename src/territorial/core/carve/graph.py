@@ -126,6 +126,23 @@ def stays_connected(graph: sp.csr_matrix, labels: IntArray, item: int) -> bool:
     return not targets
 
 
+def is_connected(graph: sp.csr_matrix, labels: IntArray, territory: int) -> bool:
+    """Whether ``territory`` is in one piece on the graph (breadth first over its units)."""
+    members = np.flatnonzero(labels == territory)
+    if len(members) <= 1:
+        return len(members) == 1
+    indptr, indices = graph.indptr, graph.indices
+    seen = {int(members[0])}
+    queue = deque(seen)
+    while queue:
+        node = queue.popleft()
+        for nb in indices[indptr[node] : indptr[node + 1]].tolist():
+            if nb not in seen and labels[nb] == territory:
+                seen.add(nb)
+                queue.append(nb)
+    return len(seen) == len(members)
+
+
 def merge_fragments(graph: sp.csr_matrix, labels: IntArray, locks: IntArray, k: int) -> IntArray:
     """Give every piece of a territory but its largest to the neighbouring territory it
     shares most edges with (locked units stay), so each territory is one piece."""
@@ -158,4 +175,10 @@ def merge_fragments(graph: sp.csr_matrix, labels: IntArray, locks: IntArray, k: 
     return labels
 
 
-__all__ = ["merge_fragments", "stays_connected", "territory_components", "unit_graph"]
+__all__ = [
+    "is_connected",
+    "merge_fragments",
+    "stays_connected",
+    "territory_components",
+    "unit_graph",
+]

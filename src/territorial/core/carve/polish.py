@@ -17,14 +17,15 @@ in one piece and leave it at least one unit.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from territorial.core.carve.graph import is_connected
 from territorial.core.carve.problem import CarveProblem, FloatArray, IntArray
+from territorial.core.carve.repair import added_distance, loads_of
 
 STEEP = 100.0
 SWAPS = 200_000
@@ -97,12 +98,9 @@ def polish(
     size = problem.sizes() / max(float(problem.sizes().mean()), 1e-9)
     spread = np.linalg.norm(problem.points - centres[labels], axis=1)
     mean_distance = float((spread * size).sum() / max(size.sum(), 1e-9)) or 1.0
-    keep = None
-    if problem.current is not None and problem.keep > 0:
-        cost = np.ones(problem.n) if problem.move_cost is None else problem.move_cost
-        keep = keep_weight * problem.keep * cost
-    loads = np.zeros((k, w.shape[1]))
-    np.add.at(loads, labels, w)
+    bonus = problem.stay_bonus()
+    keep = None if bonus is None else keep_weight * bonus
+    loads = loads_of(w, labels, k)
     count = np.bincount(labels, minlength=k)
     made = 0
     banned: set[int] = set()  # item * k + territory: moves that would split a territory
@@ -191,10 +189,7 @@ def _added(
 ) -> FloatArray:
     """Distance added by moving ``item`` from ``source`` to ``target``, in mean distances
     and weighted by the item's size."""
-    pts = problem.points[item]
-    added = np.linalg.norm(pts - centres[target], axis=1) - np.linalg.norm(
-        pts - centres[source], axis=1
-    )
+    added = added_distance(problem.points, centres, item, source, target)
     return np.asarray(added * size[item] / mean_distance, dtype=np.float64)
 
 
@@ -246,7 +241,7 @@ def _apply(
     before = [(i, int(labels[i])) for i, _ in moved]
     for i, t in moved:
         labels[i] = t
-    if graph is not None and not all(_connected(graph, labels, t) for (_, t) in before + moved):
+    if graph is not None and not all(is_connected(graph, labels, t) for (_, t) in before + moved):
         for i, t in before:
             labels[i] = t
         return 0
@@ -256,23 +251,6 @@ def _apply(
         count[old] -= 1
         count[new] += 1
     return len(moved)
-
-
-def _connected(graph: sp.csr_matrix, labels: IntArray, territory: int) -> bool:
-    """Whether ``territory`` is in one piece on the graph (breadth first over its units)."""
-    members = np.flatnonzero(labels == territory)
-    if len(members) <= 1:
-        return len(members) == 1
-    indptr, indices = graph.indptr, graph.indices
-    seen = {int(members[0])}
-    queue = deque(seen)
-    while queue:
-        node = queue.popleft()
-        for nb in indices[indptr[node] : indptr[node + 1]].tolist():
-            if nb not in seen and labels[nb] == territory:
-                seen.add(nb)
-                queue.append(nb)
-    return len(seen) == len(members)
 
 
 def _disjoint(order: IntArray, source: IntArray, target: IntArray, k: int) -> list[int]:

@@ -48,10 +48,11 @@ def allocate_by_prices(
     mean = problem.measures.mean(axis=0)
     unit = problem.measures / np.where(mean > 0, mean, 1.0)  # about one per item
     base = cands.distance / (float(np.mean(cands.distance)) or 1.0)
-    if problem.current is not None and problem.keep > 0:
-        move = np.ones(n) if problem.move_cost is None else problem.move_cost
+    bonus = problem.stay_bonus()
+    if bonus is not None:
+        assert problem.current is not None
         stays = problem.current[cands.item] == cands.territory
-        base = base - stays * problem.keep * move[cands.item]
+        base = base - stays * bonus[cands.item]
     terr, cost0 = dense(cands, n, base, np.inf)
     price = np.zeros((k, m)) if prices is None else prices.copy()
     step = np.full((k, m), 0.05)

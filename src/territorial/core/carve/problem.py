@@ -170,6 +170,14 @@ class CarveProblem:
         targets = self.targets()
         return targets * (1 - self.tolerance * slack), targets * (1 + self.tolerance * slack)
 
+    def stay_bonus(self) -> FloatArray | None:
+        """Per item, the bonus for staying in its current territory (``keep`` times its
+        move cost), or None when the problem does not rebalance a current plan."""
+        if self.current is None or self.keep <= 0:
+            return None
+        cost = np.ones(self.n) if self.move_cost is None else self.move_cost
+        return np.asarray(self.keep * cost, dtype=np.float64)
+
     def sizes(self) -> FloatArray:
         return np.ones(self.n) if self.size is None else self.size
 

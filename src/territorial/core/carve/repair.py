@@ -44,6 +44,22 @@ def loads_of(measures: FloatArray, labels: IntArray, k: int) -> FloatArray:
     return out
 
 
+def added_distance(
+    points: FloatArray, centres: FloatArray, item: IntArray, source: IntArray, target: IntArray
+) -> FloatArray:
+    """How much further each ``item`` is from the centre of ``target`` than of ``source``.
+
+    >>> c = np.array([[0.0], [10.0]])
+    >>> added_distance(np.array([[2.0]]), c, np.array([0]), np.array([0]), np.array([1])).tolist()
+    [6.0]
+    """
+    pts = points[item]
+    out = np.linalg.norm(pts - centres[target], axis=1) - np.linalg.norm(
+        pts - centres[source], axis=1
+    )
+    return np.asarray(out, dtype=np.float64)
+
+
 def repair(
     problem: CarveProblem,
     labels: IntArray,
@@ -246,9 +262,7 @@ def _best_move(
         loads[target] + w, lower[target], upper[target], scale[target]
     )
     gain = after - before
-    extra = np.linalg.norm(problem.points[item] - centres[target], axis=1) - np.linalg.norm(
-        problem.points[item] - centres[src], axis=1
-    )
+    extra = added_distance(problem.points, centres, item, src, target)
     if problem.current is not None and problem.keep > 0:
         extra = (
             extra + 1e6 * (problem.current[item] == src) - 1e6 * (problem.current[item] == target)
@@ -260,4 +274,4 @@ def _best_move(
     return int(item[first]), int(target[first])
 
 
-__all__ = ["loads_of", "repair", "violation"]
+__all__ = ["added_distance", "loads_of", "repair", "violation"]

@@ -137,7 +137,7 @@ def carve(
     labels = _seed(problem, jitter)
     centres = _centres(problem, labels, None)
     timings["seed"] = time.perf_counter() - started
-    rebalancing = problem.current is not None and problem.keep > 0
+    rebalancing = problem.stay_bonus() is not None
     total_moves, done = 0, 0
     prices: FloatArray | None = None
     for done in range(1, (1 if rebalancing else rounds) + 1):
