@@ -262,3 +262,50 @@ def test_from_scratch_carries_users_to_successor_territories(demo: Workspace) ->
     )  # fmt: skip
     assert sum(1 for t in fewer.territories if t.users_from) == 2
     assert any("no successor" in w for w in fewer.warnings)
+
+
+def test_rebalance_for_reps_part_time_and_new_hire(
+    demo: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    """A rep goes half-time and a new rep is hired: the rebalance keeps every leaf and its
+    owner, shrinks the half-time rep's leaf, and carves the hire a territory at home."""
+    before = _owners_of(demo, BASE)
+    part_time = _west_owners(demo)[0]
+    with demo.session() as session:
+        session.add(SalesUser(id="005HIRE", name="New Hire", home_latitude=39.74,
+                              home_longitude=-104.99))  # fmt: skip
+    result = carve_model(
+        demo, BASE, parent="NA_West", name="Hire", rebalance=True, seed=3,
+        reps=[Rep(part_time, capacity=0.5), Rep("005HIRE")],
+        potential=POTENTIAL, workload=WORKLOAD, tolerance=TOLERANCE,
+    )  # fmt: skip
+    assert result.quality.balance.ok, result.quality.balance.measures
+    new = [t for t in result.territories if t.new]
+    assert [(t.developer_name, t.owner) for t in new] == [("NA_West_01", "005HIRE")]
+    centre = result.centres.filter(pl.col("territory") == "NA_West_01").row(0, named=True)
+    assert (centre["latitude"], centre["longitude"]) == pytest.approx((39.74, -104.99))
+    # The half-time rep's leaf holds about half of a full-time leaf's potential.
+    loads = {t.owner: t.measures["potential"] for t in result.territories}
+    full = [v for o, v in loads.items() if o not in (part_time, None)]
+    assert loads[part_time] / (sum(full) / len(full)) == pytest.approx(0.5, rel=0.11)
+    # Existing leaves keep their owners; the hire owns the new territory.
+    after = _owners_of(demo, "Hire")
+    assert after.pop("005HIRE") == ["NA_West_01"]
+    assert after == before
+    # The CLI: owners of the current leaves, from their stored capacities.
+    demo.close()
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "--format", "json", "carve", BASE, "--parent", "NA_West",
+         "--rebalance", "--reps-from-users", OWNER_ROLE, "--balance", "accounts",
+         "--tolerance", "0.2", "--name", "Cli Rebalance", "--seed", "1"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert f'"owner": "{part_time}"' in out.output
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "carve", BASE, "--parent", "NA_West", "--rebalance",
+         "--reps-from-users", "Astronaut", "--name", "Bad"],
+    )  # fmt: skip
+    assert out.exit_code != 0
+    assert "No user holds role 'Astronaut' on a leaf territory being rebalanced" in out.output

@@ -17,6 +17,7 @@ from territorial.core.carve import (
     is_partition,
     unit_graph,
 )
+from territorial.errors import ValidationError
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -76,6 +77,35 @@ def test_rebalance_moves_few_items() -> None:
     after = carve(again, seed=1)
     assert balance_report(after.assignment, drifted, 6, tolerance=again.tolerance).ok
     assert disruption(plan.assignment, after.assignment)["accounts"] <= 0.05
+
+
+def test_rebalance_adds_a_territory_at_its_fixed_centre() -> None:
+    """One fixed centre among free ones: a hire's territory grows around the hire's home
+    while the current territories stay where their items are."""
+    problem = _problem(6, 600, 5)
+    plan = carve(problem, seed=1)
+    home = np.array([250.0, 250.0])
+    centres = np.full((6, 2), np.nan)
+    centres[5] = home
+    again = CarveProblem(
+        problem.points, problem.measures, 6, names=problem.names, tolerance=problem.tolerance,
+        current=plan.assignment, keep=1.0, centres=centres,
+    )  # fmt: skip
+    after = carve(again, seed=1)
+    assert balance_report(after.assignment, problem.measures, 6, tolerance=problem.tolerance).ok
+    assert np.array_equal(after.centres[5], home)
+    hired = problem.points[after.assignment == 5]
+    others = problem.points[after.assignment != 5]
+    assert (
+        np.linalg.norm(hired - home, axis=1).mean() < np.linalg.norm(others - home, axis=1).mean()
+    )
+    # Items leave their territory only to fill the new one (and to rebalance around it).
+    assert disruption(plan.assignment, after.assignment)["accounts"] <= 0.3
+
+
+def test_centres_must_be_fixed_or_free_per_row() -> None:
+    with pytest.raises(ValidationError, match="finite rows or NaN"):
+        _problem(1, 50, 2, centres=np.array([[0.0, np.nan], [1.0, 1.0]]))
 
 
 def test_heavy_item_is_named_as_the_binding_constraint() -> None:

@@ -91,7 +91,8 @@ def carve(
 
     With --reps FILE and/or --reps-from-users ROLE (instead of --territories), one territory
     is carved per rep, centred on the rep's home and sized by the rep's capacity; the rep
-    becomes its 'Territory Owner'.
+    becomes its 'Territory Owner'. With --rebalance too, each current territory is sized by
+    its owners' capacities and a listed rep who owns none gets a new territory at home.
 
     Example: territorial carve FY27 --parent NA_West --territories 8 --name "FY28 West" --seed 7
     """
@@ -122,9 +123,10 @@ def carve(
 
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
     carried = any(t.users_from for t in result.territories)
+    owned = any(t.owner for t in result.territories)
     rows: list[dict[str, Any]] = [
         {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
-        | ({"owner": t.owner} if t.owner is not None else {})
+        | ({"owner": t.owner or ""} if owned else {})
         | ({"users from": t.users_from or ""} if carried else {})
         | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
         for t in result.territories

@@ -13,7 +13,8 @@ From scratch, the parent's descendants are replaced by ``territories`` new ones.
 
 With ``reps`` (and/or ``reps_role``), one territory is carved per rep: centred on the rep's
 home (a fixed centre), sized by the rep's capacity share, and the rep is its
-'Territory Owner' in the new model.
+'Territory Owner' in the new model. With ``rebalance`` too, the current leaves are sized
+by their owners' capacities and each listed rep owning none gets a new territory.
 
 The reps live in ``carve_reps``; loading the scope and writing the plan in ``carve_plan``.
 """
@@ -58,9 +59,11 @@ from territorial.services.carve_plan import (
 from territorial.services.carve_reps import (
     OWNER_ROLE,
     Rep,
+    RepPlan,
     check_rep_options,
+    plan_from_scratch,
+    plan_rebalance,
     read_reps,
-    resolve_reps,
 )
 from territorial.services.workspace import Workspace
 from territorial.store.schema import UserAssignmentRow
@@ -82,7 +85,7 @@ class TerritoryLoad:
     deviations: dict[str, float]
     new: bool
     owner: str | None = None
-    """User id of the rep who owns the territory (carving for reps)."""
+    """User id(s) of the rep(s) who own the territory (carving for reps), comma-separated."""
     users_from: str | None = None
     """The replaced territory whose users this one took over (carving from scratch)."""
 
@@ -167,7 +170,10 @@ def carve_model(
         Carve one territory per rep instead of ``territories``: the listed reps and/or
         every user holding ``reps_role`` on a territory under ``parent`` in ``base``.
         Each territory is centred on its rep's home, sized by the rep's capacity share
-        (1.0 when unknown), and the rep is its 'Territory Owner' in the new model.
+        (1.0 when unknown), and the rep is its 'Territory Owner' in the new model. With
+        ``rebalance``, ``reps_role`` (default 'Territory Owner') names each current leaf's
+        owners, whose capacity sizes it, and a listed rep owning no leaf gets a new
+        territory at home (``carve_reps.plan_rebalance``).
         Without reps, a carve from scratch gives the users of every replaced leaf to the
         carved territory that keeps most of its accounts (``TerritoryLoad.users_from``).
     """
@@ -179,17 +185,19 @@ def carve_model(
     tolerances = _tolerances(tolerance, wanted)
     carving_for_reps = reps is not None or reps_role is not None
     if carving_for_reps:
-        check_rep_options(territories, rebalance)
+        check_rep_options(territories)
     stage("load")
     with ws.session() as session:
         base_row = lookup.model(session, base)
-        owners = (
-            resolve_reps(session, base_row, parent, reps or (), reps_role)
-            if carving_for_reps
-            else []
-        )
         scope = load_scope(session, base_row, parent, potential, workload)
-    k, names, labels_new = territory_names(scope, len(owners) if owners else territories, rebalance)
+        owners: RepPlan | None = None
+        if carving_for_reps and rebalance:
+            owners = plan_rebalance(session, scope.leaves, reps or (), reps_role)
+        elif carving_for_reps:
+            owners = plan_from_scratch(session, base_row, parent, reps or (), reps_role)
+    k, names, labels_new = territory_names(
+        scope, owners.count if owners else territories, rebalance
+    )
     items = build_items(
         scope.accounts, units, [*MEASURES, "revenue"], alone=pl.col("named") if lock_named else None
     )
@@ -209,10 +217,8 @@ def carve_model(
         max_distance=max_distance,
         labels=tuple(item_label(key) for key in items.frame["key"]),
         territory_names=tuple(names),
-        shares=np.array([r.capacity for r in owners]) if owners else None,
-        centres=to_xyz([r.latitude for r in owners], [r.longitude for r in owners])
-        if owners
-        else None,
+        shares=np.array(owners.shares) if owners else None,
+        centres=_centres(owners.homes) if owners else None,
     )
     stage("carve")
     graph = unit_graph(items.points) if units != "account" else None
@@ -234,10 +240,11 @@ def carve_model(
         )
         pks = write_plan(session, model_row, scope, names, labels_new, rebalance)
         write_rules_and_assignments(session, model_row, items, plan.assignment, pks, names)
-        session.add_all(
-            UserAssignmentRow(territory_pk=pks[n], user_pk=r.pk, role=OWNER_ROLE)
-            for n, r in zip(names, owners, strict=False)
-        )
+        if owners:  # each new territory's rep is its owner
+            session.add_all(
+                UserAssignmentRow(territory_pk=pks[n], user_pk=r.pk, role=OWNER_ROLE)
+                for n, r in zip(labels_new, owners.new_owners, strict=True)
+            )
         session.add_all(
             UserAssignmentRow(territory_pk=pks[n], user_pk=user_pk, role=role)
             for n, user_pk, role in carried
@@ -263,7 +270,7 @@ def carve_model(
                 "units": units,
                 "seed": seed,
                 "rebalance": rebalance,
-                "reps": {n: r.id for n, r in zip(names, owners, strict=False)} or None,
+                "reps": dict(zip(names, owners.owners, strict=True)) if owners else None,
             },
         )
         info = models.model_info(session, model_row)
@@ -279,9 +286,16 @@ def carve_model(
         after,
         time.perf_counter() - started,
         warnings,
-        [r.id for r in owners],
+        owners.owners if owners else [],
         successors,
     )
+
+
+def _centres(homes: Sequence[tuple[float, float] | None]) -> np.ndarray:
+    """Fixed centres at the given homes; NaN rows (free centres) for None."""
+    lat = [h[0] if h is not None else np.nan for h in homes]
+    lon = [h[1] if h is not None else np.nan for h in homes]
+    return to_xyz(lat, lon)
 
 
 def _measures(balance: Sequence[str]) -> list[str]:
@@ -369,7 +383,7 @@ def _result(
     after: np.ndarray,
     seconds: float,
     warnings: list[str],
-    owners: list[str],
+    owners: list[str | None],
     successors: dict[str, str],
 ) -> CarveResult:
     from territorial.core.carve import CarvePlan

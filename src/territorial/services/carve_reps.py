@@ -1,12 +1,18 @@
 """Carving for reps: the reps to carve for (``Rep``, read from a file by ``read_reps``),
 the checks of the rep options and the resolution of each rep to a user with a home and a
-capacity (``RepHome``). ``territorial.services.carve`` carves one territory per rep and
-makes the rep its ``OWNER_ROLE``.
+capacity (``RepHome``), gathered into a ``RepPlan``: each carved territory's capacity
+share, fixed centre and owner.
+
+From scratch (``plan_from_scratch``), ``territorial.services.carve`` carves one territory
+per rep, centred on the rep's home, and makes the rep its ``OWNER_ROLE``. Rebalancing
+(``plan_rebalance``), every current leaf keeps its place and takes its owners' capacity;
+a listed rep who owns no leaf gets a new territory centred on their home.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +43,22 @@ class Rep:
     home_latitude: float | None = None
     home_longitude: float | None = None
     capacity: float | None = None
+
+
+@dataclass(frozen=True)
+class RepPlan:
+    """Per carved territory (current leaves first, then new ones): capacity share, fixed
+    centre (None: free, at its accounts' centroid) and owners' user ids; and the reps to
+    write as owners of the new territories, in order."""
+
+    shares: list[float]
+    homes: list[tuple[float, float] | None]
+    owners: list[str | None]
+    new_owners: list[RepHome]
+
+    @property
+    def count(self) -> int:
+        return len(self.shares)
 
 
 @dataclass(frozen=True)
@@ -76,18 +98,81 @@ def read_reps(path: Path | str) -> list[Rep]:
     return out
 
 
-def check_rep_options(territories: int | None, rebalance: bool) -> None:
+def check_rep_options(territories: int | None) -> None:
     if territories is not None:
         raise ValidationError(
             "--reps and --reps-from-users carve one territory per rep; "
             "they cannot be combined with --territories.",
             hint="Drop --territories (or the reps).",
         )
-    if rebalance:
-        raise ValidationError(
-            "Carving for reps starts from scratch; it cannot be combined with --rebalance.",
-            hint="Drop --rebalance (or the reps).",
+
+
+def plan_from_scratch(
+    session: Session,
+    model: TerritoryModelRow,
+    parent: str,
+    reps: Sequence[Rep],
+    role: str | None,
+) -> RepPlan:
+    """One new territory per rep (listed reps, then holders of ``role`` under ``parent``),
+    centred on the rep's home and sized by the rep's capacity."""
+    homes = resolve_reps(session, model, parent, reps, role)
+    return RepPlan(
+        shares=[r.capacity for r in homes],
+        homes=[(r.latitude, r.longitude) for r in homes],
+        owners=[r.id for r in homes],
+        new_owners=homes,
+    )
+
+
+def plan_rebalance(
+    session: Session, leaves: Sequence[TerritoryRow], reps: Sequence[Rep], role: str | None
+) -> RepPlan:
+    """Current leaves with their owners' capacity, then a new territory per listed rep who
+    owns none of them.
+
+    The owners of a leaf are the users holding ``role`` (default ``OWNER_ROLE``) on it. A
+    rep's capacity (from the file, else the user's record, else 1.0) is split evenly over
+    the leaves being rebalanced that they own; a leaf's share is the sum over its owners,
+    and 1.0 for a leaf with no owner (a vacancy still carries a full territory). Current
+    leaves keep free centres: a rebalance keeps territories where their accounts are. Only
+    a new territory is centred on its rep's home.
+    """
+    listed = _listed(session, reps)
+    by_leaf: dict[int, list[SalesUser]] = {leaf.pk: [] for leaf in leaves}
+    holders = session.execute(
+        select(UserAssignmentRow.territory_pk, SalesUser)
+        .join(SalesUser, SalesUser.pk == UserAssignmentRow.user_pk)
+        .where(
+            UserAssignmentRow.territory_pk.in_(by_leaf),
+            UserAssignmentRow.role == (role or OWNER_ROLE),
         )
+        .order_by(SalesUser.id)
+    ).all()
+    if role is not None and not holders:
+        raise ValidationError(
+            f"No user holds role {role!r} on a leaf territory being rebalanced.",
+            hint="Check the role ('territorial user list MODEL') or pass --reps FILE.",
+        )
+    for leaf_pk, user in holders:
+        by_leaf[leaf_pk].append(user)
+    held = Counter(user.pk for _, user in holders)  # leaves each owner holds
+    capacity = {
+        user.pk: _capacity(user, listed[user.pk][1] if user.pk in listed else Rep(user.id))
+        for _, user in holders
+    }
+    shares = [
+        sum(capacity[u.pk] / held[u.pk] for u in by_leaf[leaf.pk]) if by_leaf[leaf.pk] else 1.0
+        for leaf in leaves
+    ]
+    owners = [", ".join(u.id for u in by_leaf[leaf.pk]) or None for leaf in leaves]
+    hires = [_home(user, rep) for pk, (user, rep) in listed.items() if pk not in held]
+    return RepPlan(
+        shares=shares + [r.capacity for r in hires],
+        homes=[None] * len(leaves) + [(r.latitude, r.longitude) for r in hires],
+        owners=owners + [r.id for r in hires],
+        new_owners=hires,
+    )
 
 
 def resolve_reps(
@@ -98,12 +183,7 @@ def resolve_reps(
     role: str | None,
 ) -> list[RepHome]:
     """The reps' users with home and capacity, listed reps first, then ``role`` holders."""
-    given: dict[int, tuple[SalesUser, Rep]] = {}
-    for rep in reps:
-        user = lookup.user(session, rep.user)
-        if user.pk in given:
-            raise ValidationError(f"Rep {rep.user!r} is listed twice.", hint="List each rep once.")
-        given[user.pk] = (user, rep)
+    given = _listed(session, reps)
     if role is not None:
         parent_row = lookup.territory(session, model, parent)
         under = _descendants(session, model, parent_row.pk)
@@ -128,29 +208,47 @@ def resolve_reps(
             f"Carving for reps needs at least 2 reps, not {len(given)}.",
             hint="List more reps; to keep one territory, do not carve it.",
         )
-    out = []
-    for user, rep in given.values():
-        lat = rep.home_latitude if rep.home_latitude is not None else user.home_latitude
-        lon = rep.home_longitude if rep.home_longitude is not None else user.home_longitude
-        if lat is None or lon is None:
-            raise ValidationError(
-                f"Rep {user.id!r} ({user.name}) has no home location.",
-                hint="Give home_latitude and home_longitude in the reps file or on the user.",
-            )
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValidationError(
-                f"Rep {user.id!r} has an invalid home location ({lat}, {lon}).",
-                hint="Latitude is within ±90, longitude within ±180 degrees.",
-            )
-        capacity = rep.capacity if rep.capacity is not None else user.capacity
-        capacity = 1.0 if capacity is None else float(capacity)
-        if not (math.isfinite(capacity) and capacity > 0):
-            raise ValidationError(
-                f"Rep {user.id!r} ({user.name}) has capacity {capacity:g}; it must be positive.",
-                hint="Give a capacity above 0 (1.0 is a full-time rep).",
-            )
-        out.append(RepHome(user.pk, user.id, float(lat), float(lon), capacity))
-    return out
+    return [_home(user, rep) for user, rep in given.values()]
+
+
+def _listed(session: Session, reps: Sequence[Rep]) -> dict[int, tuple[SalesUser, Rep]]:
+    """The listed reps' users by pk, in the listed order; a rep listed twice is an error."""
+    given: dict[int, tuple[SalesUser, Rep]] = {}
+    for rep in reps:
+        user = lookup.user(session, rep.user)
+        if user.pk in given:
+            raise ValidationError(f"Rep {rep.user!r} is listed twice.", hint="List each rep once.")
+        given[user.pk] = (user, rep)
+    return given
+
+
+def _home(user: SalesUser, rep: Rep) -> RepHome:
+    """``user`` with the home and capacity of ``rep`` (else of the user's record)."""
+    lat = rep.home_latitude if rep.home_latitude is not None else user.home_latitude
+    lon = rep.home_longitude if rep.home_longitude is not None else user.home_longitude
+    if lat is None or lon is None:
+        raise ValidationError(
+            f"Rep {user.id!r} ({user.name}) has no home location.",
+            hint="Give home_latitude and home_longitude in the reps file or on the user.",
+        )
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError(
+            f"Rep {user.id!r} has an invalid home location ({lat}, {lon}).",
+            hint="Latitude is within ±90, longitude within ±180 degrees.",
+        )
+    return RepHome(user.pk, user.id, float(lat), float(lon), _capacity(user, rep))
+
+
+def _capacity(user: SalesUser, rep: Rep) -> float:
+    """The rep's capacity: from ``rep``, else the user's record, else 1.0; must be > 0."""
+    capacity = rep.capacity if rep.capacity is not None else user.capacity
+    capacity = 1.0 if capacity is None else float(capacity)
+    if not (math.isfinite(capacity) and capacity > 0):
+        raise ValidationError(
+            f"Rep {user.id!r} ({user.name}) has capacity {capacity:g}; it must be positive.",
+            hint="Give a capacity above 0 (1.0 is a full-time rep).",
+        )
+    return capacity
 
 
 def _descendants(session: Session, model: TerritoryModelRow, root: int) -> list[int]:
@@ -164,7 +262,10 @@ __all__ = [
     "OWNER_ROLE",
     "Rep",
     "RepHome",
+    "RepPlan",
     "check_rep_options",
+    "plan_from_scratch",
+    "plan_rebalance",
     "read_reps",
     "resolve_reps",
 ]

@@ -93,7 +93,8 @@ class CarveProblem:
     move_cost
         Per item, how costly a move is relative to others (e.g. by revenue); 1 when None.
     centres
-        ``(k, d)`` fixed centres (rep home locations); moved to the centroids when None.
+        ``(k, d)`` fixed centres (rep home locations); a row of NaN (or None for all) is a
+        free centre, moved to its territory's centroid.
     max_distance
         No item further than this (km) from its territory's centre, when given.
     size
@@ -123,6 +124,8 @@ class CarveProblem:
     def __post_init__(self) -> None:
         self.points = np.asarray(self.points, dtype=np.float64)
         self.measures = np.asarray(self.measures, dtype=np.float64).reshape(len(self.points), -1)
+        if self.centres is not None:
+            self.centres = np.asarray(self.centres, dtype=np.float64)
         m = self.measures.shape[1]
         if not self.names:
             self.names = tuple(f"measure_{j}" for j in range(m))
@@ -151,8 +154,11 @@ class CarveProblem:
                 problems.append(f"{name} must give, per item, a territory in 0..k-1 or -1")
         if self.shares is not None and (len(self.shares) != self.k or (self.shares <= 0).any()):
             problems.append("shares must give a positive share per territory")
-        if self.centres is not None and self.centres.shape != (self.k, self.points.shape[1]):
-            problems.append("centres must be a (k, d) array")
+        if self.centres is not None and (
+            self.centres.shape != (self.k, self.points.shape[1])
+            or not (self.fixed_centres() | np.isnan(self.centres).all(axis=1)).all()
+        ):
+            problems.append("centres must be a (k, d) array of finite rows or NaN (free) rows")
         if problems:
             raise ValidationError("Invalid carve problem: " + "; ".join(problems) + ".")
 
@@ -177,6 +183,12 @@ class CarveProblem:
             return None
         cost = np.ones(self.n) if self.move_cost is None else self.move_cost
         return np.asarray(self.keep * cost, dtype=np.float64)
+
+    def fixed_centres(self) -> npt.NDArray[np.bool_]:
+        """Per territory, whether its centre is fixed (given in ``centres``)."""
+        if self.centres is None:
+            return np.zeros(self.k, dtype=bool)
+        return np.asarray(np.isfinite(self.centres).all(axis=1))
 
     def sizes(self) -> FloatArray:
         return np.ones(self.n) if self.size is None else self.size

@@ -189,6 +189,7 @@ def _seed(problem: CarveProblem, points: FloatArray) -> IntArray:
         if problem.centres is not None:
             parts = centroids(problem.points, labels, problem.k, problem.sizes())
             cost = np.linalg.norm(parts[:, None, :] - problem.centres[None], axis=2)
+            cost[np.isnan(cost)] = 0.0  # a free centre takes any part
             rows, cols = linear_sum_assignment(cost)
             order = np.empty(problem.k, dtype=np.int64)
             order[rows] = cols
@@ -197,13 +198,20 @@ def _seed(problem: CarveProblem, points: FloatArray) -> IntArray:
 
 
 def _centres(problem: CarveProblem, labels: IntArray, previous: FloatArray | None) -> FloatArray:
-    if problem.centres is not None:
+    """Fixed centres where given, the territories' centroids elsewhere (an empty territory
+    keeps its previous centre)."""
+    fixed = problem.fixed_centres()
+    if fixed.all():
+        assert problem.centres is not None
         return problem.centres
     new = centroids(problem.points, labels, problem.k, problem.sizes())
     empty = np.bincount(labels, minlength=problem.k) == 0
     if empty.any():
         fallback = previous if previous is not None else problem.points[: problem.k]
         new[empty] = fallback[empty]
+    if fixed.any():
+        assert problem.centres is not None
+        new[fixed] = problem.centres[fixed]
     return new
 
 
