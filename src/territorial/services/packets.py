@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
-from territorial.core.compare import ScopedImpact, is_manager_role, scoped, subtree_names
+from territorial.core.compare_scope import ScopedImpact, is_manager_role, scoped, subtree_names
 from territorial.io import charts
 from territorial.io.tabular import write_table
 from territorial.services.compare import ModelComparison, compare_models

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import metrics
 from territorial.core import reports as compute
-from territorial.core.compare import MANAGER_ROLES
+from territorial.core.compare_scope import MANAGER_ROLES
 from territorial.core.engine.opportunities import assign_opportunities
 from territorial.core.fields import FieldType
 from territorial.core.tree import depths

@@ -1,0 +1,151 @@
+"""A comparison seen from a manager's territories: who counts as a manager
+(``is_manager_role``), the territories under theirs (``subtree_names``), and the part of a
+:class:`~territorial.core.compare.Comparison` that comes into, goes out of or moves within
+them (``scoped``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import polars as pl
+
+from territorial.core.compare import Comparison
+
+MANAGER_ROLES = r"manager|vp|director|head"
+"""Roles matching this pattern (case-insensitive) make their holder a manager of the
+territory's subtree for change-impact packets."""
+
+
+def is_manager_role(role: str, pattern: str = MANAGER_ROLES) -> bool:
+    """Whether a role in territory makes its holder a manager (case-insensitive search).
+
+    >>> is_manager_role("Regional VP"), is_manager_role("Account Executive")
+    (True, False)
+    """
+    return re.search(pattern, role, flags=re.IGNORECASE) is not None
+
+
+def subtree_names(territories: pl.DataFrame, roots: Collection[str]) -> set[str]:
+    """Developer names of the territories under (and including) ``roots``.
+
+    >>> t = pl.DataFrame({"territory_pk": [1, 2, 3], "parent_pk": [None, 1, None],
+    ...     "territory": ["NA", "West", "EMEA"]})
+    >>> sorted(subtree_names(t, {"NA"}))
+    ['NA', 'West']
+    """
+    rows = territories.select("territory_pk", "parent_pk", "territory").rows()
+    children: dict[int | None, list[int]] = {}
+    name = {}
+    for pk, parent, dev in rows:
+        children.setdefault(parent, []).append(pk)
+        name[pk] = dev
+    stack = [pk for pk, _, dev in rows if dev in roots]
+    seen: set[int] = set()
+    while stack:
+        pk = stack.pop()
+        if pk not in seen:
+            seen.add(pk)
+            stack.extend(children.get(pk, []))
+    return {name[pk] for pk in seen}
+
+
+@dataclass(frozen=True)
+class ScopedImpact:
+    """A comparison seen from a set of territories (a manager's subtrees)."""
+
+    accounts: pl.DataFrame
+    """Changed accounts touching the scope, with ``direction``: in | out | within."""
+    users: pl.DataFrame
+    """Users holding a territory of the scope in either model (``user_pk`` and figures)."""
+    opportunities: pl.DataFrame
+    """Changed open opportunities from or to the scope, with ``direction``."""
+    summary: dict[str, float | int]
+
+
+def _account_directions(comparison: Comparison, names: list[str]) -> pl.DataFrame:
+    """``account_pk``, ``direction`` of the changed accounts in the scope on either side."""
+    inside_b = comparison.pairs_before.filter(pl.col("territory").is_in(names))
+    inside_a = comparison.pairs_after.filter(pl.col("territory").is_in(names))
+    was = inside_b["account_pk"].unique().to_frame().with_columns(was=pl.lit(True))
+    now = inside_a["account_pk"].unique().to_frame().with_columns(now=pl.lit(True))
+    return (
+        was.join(now, on="account_pk", how="full", coalesce=True)
+        .with_columns(pl.col("was", "now").fill_null(False))
+        .select(
+            "account_pk",
+            direction=pl.when(pl.col("was") & pl.col("now"))
+            .then(pl.lit("within"))
+            .when(pl.col("now"))
+            .then(pl.lit("in"))
+            .otherwise(pl.lit("out")),
+        )
+    )
+
+
+def _scoped_opportunities(opportunities: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """The opportunities coming from or going to the scope, with their ``direction``."""
+    came_from, goes_to = pl.col("from").is_in(names), pl.col("to").is_in(names)
+    return opportunities.filter(came_from.fill_null(False) | goes_to.fill_null(False)).with_columns(
+        direction=pl.when(came_from.fill_null(False) & goes_to.fill_null(False))
+        .then(pl.lit("within"))
+        .when(goes_to.fill_null(False))
+        .then(pl.lit("in"))
+        .otherwise(pl.lit("out"))
+    )
+
+
+def _scope_summary(accounts: pl.DataFrame, opps: pl.DataFrame) -> dict[str, float | int]:
+    """Accounts and opportunities (and their amounts) by direction."""
+
+    def count(frame: pl.DataFrame, way: str) -> int:
+        return frame.filter(pl.col("direction") == way).height
+
+    def amount(frame: pl.DataFrame, column: str, way: str) -> float:
+        return float(frame.filter(pl.col("direction") == way)[column].fill_null(0.0).sum())
+
+    return {
+        "accounts_in": count(accounts, "in"),
+        "accounts_out": count(accounts, "out"),
+        "accounts_within": count(accounts, "within"),
+        "opportunities_in": count(opps, "in"),
+        "opportunities_out": count(opps, "out"),
+        "pipeline_in": amount(opps, "amount", "in"),
+        "pipeline_out": amount(opps, "amount", "out"),
+    }
+
+
+def scoped(comparison: Comparison, scope: Collection[str]) -> ScopedImpact:
+    """Restrict a comparison to the territories named in ``scope``.
+
+    An account comes *in* when it is in the scope after but not before, goes *out* in the
+    opposite case, and moves *within* when it is in the scope on both sides.
+
+    Examples
+    --------
+    >>> c = Comparison(
+    ...     accounts=pl.DataFrame({"account_pk": [1, 2], "pipeline": [5.0, 0.0]}),
+    ...     territories=pl.DataFrame(), users=pl.DataFrame({"user_pk": [9]}),
+    ...     opportunities=pl.DataFrame({"from": ["West"], "to": ["East"], "amount": [5.0]}),
+    ...     summary={},
+    ...     pairs_before=pl.DataFrame({"account_pk": [1, 2], "territory": ["West", "West"]}),
+    ...     pairs_after=pl.DataFrame({"account_pk": [1, 2], "territory": ["East", "West2"]}),
+    ...     user_territories=pl.DataFrame({"user_pk": [9], "territory": ["West"]}))
+    >>> s = scoped(c, {"West", "West2"})
+    >>> s.accounts.select("account_pk", "direction").rows()
+    [(1, 'out'), (2, 'within')]
+    >>> s.summary["pipeline_out"], s.summary["opportunities_out"]
+    (5.0, 1)
+    """
+    names = list(scope)
+    direction = _account_directions(comparison, names)
+    accounts = comparison.accounts.join(direction, on="account_pk").sort("direction", "account_pk")
+    held = comparison.user_territories.filter(pl.col("territory").is_in(names))
+    users = comparison.users.join(held.select("user_pk").unique(), on="user_pk", how="semi")
+    opps = _scoped_opportunities(comparison.opportunities, names)
+    return ScopedImpact(accounts, users, opps, _scope_summary(accounts, opps))
+
+
+__all__ = ["MANAGER_ROLES", "ScopedImpact", "is_manager_role", "scoped", "subtree_names"]
