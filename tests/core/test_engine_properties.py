@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from rules_helpers import CATALOG, frame
 from rules_strategies import accounts, exclusions, models
 
-from territorial.core.engine import execute, matcher
+from territorial.core.engine import columns, execute, matcher
 from territorial.core.engine import plan as planning
 from territorial.core.engine.index import OnlineIndex
 from territorial.core.engine.matcher import match
@@ -128,5 +128,5 @@ def test_cell_finder_equals_binary_search() -> None:
         with np.errstate(over="ignore"):
             near = np.nextafter(bounds, np.inf)
         values = np.concatenate([tricky, rng.normal(0, 1e6, 100), bounds, near])
-        finder = execute.CellFinder.build(bounds)
-        assert (finder.cells(values) == execute.cell_bounds(bounds, values)).all()
+        finder = columns.CellFinder.build(bounds)
+        assert (finder.cells(values) == columns.cell_bounds(bounds, values)).all()

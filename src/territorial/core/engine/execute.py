@@ -18,6 +18,9 @@ conjunction. The work is a few vectorized passes whatever the number of rules:
   arrays; any other residual is evaluated once per distinct literal, on the distinct
   values of a text field or on all rows otherwise, and gathered;
 * scans (no anchor) are one Polars expression each, over all rows.
+
+The per-match derived columns (``Columns``) and the cells (``cell_bounds``,
+``CellFinder``, ``cell_range``) are in ``engine.columns``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,22 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow.compute as pc
 
+from territorial.core.engine.columns import (
+    Bools,
+    CellFinder,
+    Columns,
+    Condition,
+    Floats,
+    Index,
+    Ints,
+    cell_bounds,
+    cell_range,
+    interval_bounds,
+)
 from territorial.core.engine.expressions import item_expr
 from territorial.core.engine.plan import (
     Anchor,
@@ -45,13 +58,7 @@ from territorial.core.engine.plan import (
 )
 from territorial.core.fields import FieldType
 from territorial.core.rules.compile import CompiledItem, CompiledModel
-from territorial.core.rules.operators import Operator
 
-Ints = np.ndarray[Any, np.dtype[np.int64]]
-Floats = np.ndarray[Any, np.dtype[np.float64]]
-Bools = np.ndarray[Any, np.dtype[np.bool_]]
-Index = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
-"""Int32 or int64: lookup tables and what they give."""
 DENSE_KEYS = 1 << 22
 """Largest composite key space looked up through a dense array (else by binary search)."""
 
@@ -223,79 +230,6 @@ def prod_int(values: Iterable[int]) -> int:
     return result
 
 
-def cell_bounds(bounds: Floats, value: Floats) -> Ints:
-    """The cell of each value among sorted distinct bounds ``b``: ``2i`` strictly between
-    ``b[i-1]`` and ``b[i]``, ``2i+1`` equal to ``b[i]``; values must not be NaN."""
-    if not bounds.size:
-        return np.zeros(value.size, dtype=np.int64)
-    i = np.searchsorted(bounds, value)
-    at = bounds[np.minimum(i, bounds.size - 1)] == value
-    cells: Ints = 2 * i.astype(np.int64) + at
-    return cells
-
-
-BUCKET_BITS = 20
-"""``CellFinder`` buckets values by the top bits of their order-preserving 64-bit image."""
-
-
-def float_order(values: Floats) -> Ints:
-    """Integers that order like the floats (not NaN); -0.0 and 0.0 map to 0."""
-    bits = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
-    order: Ints = bits ^ ((bits >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
-    return order
-
-
-@dataclass
-class CellFinder:
-    """``cell_bounds`` for one set of bounds, mostly by one table lookup per value.
-
-    The order-preserving images of the floats (``float_order``) are split into
-    ``2**BUCKET_BITS`` buckets by their top bits. A bucket holding no bound maps every
-    value in it to the same cell, kept in ``table``; only the values in a bucket holding
-    a bound (``table`` -1) are searched among the bounds.
-    """
-
-    bounds: Floats
-    table: Index
-
-    @classmethod
-    def build(cls, bounds: Floats) -> CellFinder:
-        shift = 64 - BUCKET_BITS
-        half = 1 << (BUCKET_BITS - 1)
-        starts = (np.arange(1 << BUCKET_BITS, dtype=np.int64) - half) << shift
-        orders = float_order(bounds)
-        table = (2 * np.searchsorted(orders, starts)).astype(np.int32)
-        table[(orders >> shift) + half] = -1
-        return cls(bounds, table)
-
-    def cells(self, values: Floats) -> Index:
-        """``cell_bounds(self.bounds, values)`` (some cell for NaN)."""
-        if not self.bounds.size:
-            return np.zeros(values.size, dtype=np.int32)
-        buckets = float_order(values) >> (64 - BUCKET_BITS)
-        cells: Index = self.table[buckets + (1 << (BUCKET_BITS - 1))]
-        near = np.flatnonzero(cells < 0)
-        cells[near] = cell_bounds(self.bounds, values[near])
-        return cells
-
-
-def cell_range(bounds: list[float], allowed: Interval) -> tuple[int, int]:
-    """The first and last cell of an interval (first > last when it is empty)."""
-    first, last = 0, 2 * len(bounds)
-    if allowed.low is not None:
-        k = bounds.index(allowed.low[0])
-        first = 2 * k + (2 if allowed.low[1] else 1)
-    if allowed.high is not None:
-        k = bounds.index(allowed.high[0])
-        last = 2 * k + (0 if allowed.high[1] else 1)
-    return first, last
-
-
-def interval_bounds(allowed: Interval) -> list[float]:
-    """The bound values of an interval."""
-    return [b[0] for b in (allowed.low, allowed.high) if b is not None]
-
-
 @dataclass
 class RangeChecks:
     """Residual intervals on one field, as per-cid arrays (no interval: unbounded)."""
@@ -317,14 +251,6 @@ class RangeChecks:
         below = (value < self.high[c]) | ((value == self.high[c]) & ~self.high_strict[c])
         failing: Ints = sel[~(above & below)]
         return failing
-
-
-@dataclass
-class Condition:
-    """A residual literal checked by evaluating it (see ``Columns.truth``)."""
-
-    item: CompiledItem
-    negated: bool
 
 
 @dataclass
@@ -409,105 +335,6 @@ def model_tables(compiled: CompiledModel, plan: ModelPlan) -> ModelTables:
     return tables
 
 
-@dataclass
-class Columns:
-    """The account frame, the rows to assign, and per-match caches of derived columns."""
-
-    frame: pl.DataFrame
-    keep: Bools
-    codes: dict[tuple[str, int], tuple[Index, pl.Series, pl.Series]] = field(default_factory=dict)
-    ordinal: dict[str, Floats] = field(default_factory=dict)
-    cell: dict[str, Index] = field(default_factory=dict)
-    truths: dict[Hashable, Bools] = field(default_factory=dict)
-    _dropped: Ints | None = None
-
-    @property
-    def height(self) -> int:
-        return self.frame.height
-
-    @property
-    def dropped(self) -> Ints:
-        """The rows not to assign."""
-        if self._dropped is None:
-            self._dropped = np.flatnonzero(~self.keep)
-        return self._dropped
-
-    def text_codes(self, name: str, length: int) -> tuple[Index, pl.Series, pl.Series]:
-        """Per row, the index of its value among the distinct values (-1 when null or the
-        row is not kept); the distinct values as they are and lower-cased, cut to
-        ``length`` chars if given."""
-        if (name, length) not in self.codes:
-            column = self.frame[name]
-            codes, raw = _factorize(column.str.slice(0, length) if length else column)
-            if length and raw.str.contains("Σ", literal=True).any():
-                # A final sigma lower-cases by what follows it: lower-case before cutting.
-                codes, raw = _factorize(column.str.to_lowercase().str.slice(0, length))
-            codes[self.dropped] = -1
-            lowered = raw.str.to_lowercase()
-            self.codes[(name, length)] = (
-                codes,
-                raw,
-                lowered.str.slice(0, length) if length else lowered,
-            )
-        return self.codes[(name, length)]
-
-    def value_ids(self, name: str, length: int, values: pl.Series, scale: int, out: Index) -> Index:
-        """Per row, into ``out``: ``scale`` times 1 + the position in ``values`` of its
-        lower-cased key (0 for none or a row not kept)."""
-        codes, _, lowered = self.text_codes(name, length)
-        positions = pl.Series(np.arange(1, values.len() + 1, dtype=np.int64) * scale)
-        mapped = lowered.replace_strict(values, positions, default=0, return_dtype=pl.Int64)
-        by_code = np.append(mapped.to_numpy(), 0).astype(out.dtype)
-        found: Index = np.take(by_code, codes, out=out, mode="wrap")  # code -1: the last
-        return found
-
-    def ordinals(self, name: str, ftype: FieldType) -> Floats:
-        """A number or date column as floats ordered like ``plan.ordinal``; NaN when empty."""
-        if name not in self.ordinal:
-            column = self.frame[name]
-            if ftype is FieldType.DATE:
-                column = column.to_physical()
-            values = column.cast(pl.Float64).fill_null(float("nan")).to_numpy()
-            self.ordinal[name] = np.asarray(values, dtype=np.float64)
-        return self.ordinal[name]
-
-    def cells(self, name: str, ftype: FieldType, finder: CellFinder) -> Index:
-        """1 + each row's cell among ``finder.bounds`` (the same ones for a field), 0 when
-        empty or the row is not kept."""
-        if name not in self.cell:
-            value = self.ordinals(name, ftype)
-            empty = np.isnan(value)
-            cells = finder.cells(value)  # any cell for NaN: set to 0 below
-            cells += 1
-            cells[empty] = 0
-            cells[self.dropped] = 0
-            self.cell[name] = cells
-        return self.cell[name]
-
-    def truth(self, condition: Condition) -> tuple[Bools, Index | None]:
-        """The literal's truth per distinct text value (with the per-row codes) or per row."""
-        item, negated = condition.item, condition.negated
-        key = signature(item, negated)
-        textual = item.type.is_textual and item.operator is not Operator.WITHIN
-        if key not in self.truths:
-            expr = ~item_expr(item) if negated else item_expr(item)
-            if textual:
-                raw = self.text_codes(item.field, 0)[1]
-                found = pl.DataFrame({item.field: raw}).select(expr).to_series().to_numpy()
-                self.truths[key] = np.append(found, negated)
-            else:
-                self.truths[key] = self.frame.select(expr).to_series().to_numpy()
-        return self.truths[key], self.text_codes(item.field, 0)[0] if textual else None
-
-
-def _factorize(column: pl.Series) -> tuple[Index, pl.Series]:
-    """Per row an index into the distinct values (-1 for null), and those values."""
-    array = column.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
-    encoded = pc.dictionary_encode(array)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-    return codes, pl.Series(encoded.dictionary, dtype=pl.String)
-
-
 def _condition_failures(cols: Columns, tables: ModelTables, rows: Ints, cids: Ints) -> Ints:
     """Indices of the pairs failing one of their conjunction's condition literals."""
     pair_index, condition = tables.condition_csr.expand(np.arange(rows.size), cids)
@@ -585,11 +412,9 @@ def matching_pairs(cols: Columns, tables: ModelTables) -> tuple[Ints, Ints]:
 
 __all__ = [
     "AnchorGroup",
-    "Columns",
+    "Csr",
     "ModelTables",
     "build_tables",
-    "cell_bounds",
-    "cell_range",
     "matching_pairs",
     "model_tables",
     "scan_pairs",

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from territorial.core.engine.execute import cell_range, interval_bounds
+from territorial.core.engine.columns import cell_range, interval_bounds
 from territorial.core.engine.plan import (
     EPOCH,
     Anchor,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from territorial.core.engine.execute import Columns, Csr, Ints, matching_pairs, model_tables
+from territorial.core.engine.columns import Columns, Ints
+from territorial.core.engine.execute import Csr, matching_pairs, model_tables
 from territorial.core.engine.expressions import literal_types, prepare, rule_expr
 from territorial.core.engine.plan import ModelPlan, model_plan
 from territorial.core.rules.compile import CompiledModel, CompiledRule, effective_rule_pks
