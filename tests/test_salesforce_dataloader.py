@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from territorial.cli.app import app
 from territorial.errors import InputFileError, ValidationError
 from territorial.services import assignments, models, rules, runs
-from territorial.services.salesforce import export_dataloader_files
+from territorial.services.dataloader import export_dataloader_files
 from territorial.services.workspace import Workspace
 
 runner = CliRunner()

@@ -46,6 +46,7 @@ from territorial.services.assignments import (
 )
 from territorial.services.carve import carve_model
 from territorial.services.compare import compare_models
+from territorial.services.dataloader import export_dataloader_files
 from territorial.services.demo import load_demo
 from territorial.services.explain import explain
 from territorial.services.exports import (
@@ -94,7 +95,6 @@ from territorial.services.reports import (
 )
 from territorial.services.runs import run_rules
 from territorial.services.salesforce import (
-    export_dataloader_files,
     export_salesforce_metadata,
     import_salesforce_metadata,
 )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from territorial.cli._common import message, render, workspace
-from territorial.services import salesforce
+from territorial.services import dataloader, salesforce
 
 app = typer.Typer(
     help="Salesforce Enterprise Territory Management: import and export Territory2 metadata "
@@ -127,7 +127,7 @@ def dataloader_files(
 
     Example: territorial salesforce dataloader FY28_Plan load --against FY27 --id-map ids.csv
     """
-    result = salesforce.export_dataloader_files(
+    result = dataloader.export_dataloader_files(
         workspace(ctx),
         model,
         folder,
