@@ -13,13 +13,14 @@ from territorial.cli.app import app
 from territorial.core.carve import CarveInfeasible, is_partition
 from territorial.errors import InputFileError, NotFound, TerritorialError, ValidationError
 from territorial.services import lookup
-from territorial.services.carve import OWNER_ROLE, Rep, carve_model, read_reps
+from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
 from territorial.services.demo import load_demo
 from territorial.services.models import activate_model
+from territorial.services.online import save_account
 from territorial.services.runs import run_rules
 from territorial.services.workspace import Workspace
 from territorial.store import frames
-from territorial.store.schema import SalesUser, TerritoryRow, UserAssignmentRow
+from territorial.store.schema import Account, SalesUser, TerritoryRow, UserAssignmentRow
 
 BASE = "FY2027_Territories"
 POTENTIAL = "sqrt(annual_revenue)"
@@ -41,6 +42,21 @@ def _assignments(ws: Workspace, model: str, territories: list[str]) -> pl.DataFr
     return found.with_columns(territory=pl.col("territory_pk").replace_strict(pks))
 
 
+def _assert_run_matches_plan(ws: Workspace, model: str, result: CarveResult) -> pl.DataFrame:
+    """The carved territories' assignments after a run (account_id, territory, cause...),
+    checked to hold every planned account in its planned territory and no account twice."""
+    carved = _assignments(ws, model, [t.developer_name for t in result.territories])
+    with ws.session() as session:
+        ids = session.execute(select(Account.pk, Account.id)).all()
+    run = carved.join(pl.DataFrame(ids, schema=["account_pk", "account_id"], orient="row"),
+                      on="account_pk")  # fmt: skip
+    assert run["account_pk"].is_unique().all()
+    planned = run.join(result.plan, on="account_id", suffix="_plan")
+    assert planned.height == result.plan.height
+    assert (planned["territory"] == planned["territory_plan"]).all()
+    return run
+
+
 def test_carve_run_and_activate(demo: Workspace) -> None:
     result = carve_model(
         demo, BASE, parent="NA_West", name="FY28 West", territories=4, potential=POTENTIAL,
@@ -52,8 +68,25 @@ def test_carve_run_and_activate(demo: Workspace) -> None:
     carved = _assignments(demo, "FY28_West", names)
     parts = {t: g["account_pk"].to_list() for (t,), g in carved.group_by(["territory"])}
     assert is_partition(parts, carved["account_pk"].unique())
-    assert carved["account_pk"].n_unique() == result.plan.height
+    # The run puts every carved account where the plan says...
+    run = _assert_run_matches_plan(demo, "FY28_West", result)
+    with demo.session() as session:
+        base = frames.load_assignments(session, lookup.model(session, BASE).pk)
+    # ...mostly by the carved postal rules (manual assignments are the exceptions), and
+    # the only other accounts the rules claim had no territory in the base model.
+    assert result.manual_assignments < 0.25 * result.plan.height
+    extra = run.filter(~pl.col("account_id").is_in(result.plan["account_id"].implode()))
+    assert extra["account_pk"].is_in(base["account_pk"].implode()).sum() == 0
     activate_model(demo, "FY28_West")
+    # A new account in a carved postal code is assigned by rule at once.
+    by_rule = run.filter(pl.col("cause") == "rule").row(0, named=True)
+    with demo.session() as session:
+        postal = session.get(Account, by_rule["account_pk"]).billing_postal_code  # type: ignore[union-attr]
+    saved = save_account(
+        demo, "001NEWCARVED0001", {"name": "Newco", "billing_country_code": "US",
+                                    "billing_postal_code": postal},
+    )  # fmt: skip
+    assert by_rule["territory"] in saved.territories["FY28_West"]
 
 
 def test_same_seed_same_plan_and_rebalance_keeps_named(demo: Workspace) -> None:
@@ -69,6 +102,9 @@ def test_same_seed_same_plan_and_rebalance_keeps_named(demo: Workspace) -> None:
     )  # fmt: skip
     assert again.quality.disruption["accounts"] <= 0.05
     assert all(not t.new for t in again.territories)
+    # The rebalanced model, run, puts every account where its plan says.
+    run_rules(demo, "C")
+    _assert_run_matches_plan(demo, "C", again)
 
 
 def test_units_write_postal_rules(demo: Workspace) -> None:

@@ -156,6 +156,8 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         f"({q.compactness_ratio:.2f}× unconstrained k-means){contiguity}. Disruption: "
         f"{q.disruption['accounts']:.1%} of accounts, {q.disruption['revenue']:.1%} of "
         f"revenue, {q.disruption['pipeline']:.1%} of open pipeline change territory. "
+        f"{result.plan.height - result.manual_assignments:,} accounts are assigned by the "
+        f"carved postal rules, {result.manual_assignments:,} by hand. "
         f"Next: 'territorial run {result.model.developer_name}', then "
         f"'territorial compare {result.model.developer_name}'.",
         {
@@ -164,6 +166,7 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
             "compactness_km": round(q.compactness_km, 3),
             "compactness_ratio": round(q.compactness_ratio, 4),
             "fragments": None if q.contiguity is None else q.contiguity.fragments,
+            "manual_assignments": result.manual_assignments,
             **{f"moved_{k}": round(v, 6) for k, v in q.disruption.items()},
             "seconds": round(result.seconds, 3),
         },

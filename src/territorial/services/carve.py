@@ -3,9 +3,10 @@
 ``carve_model`` loads the accounts assigned under ``parent`` in the base model, groups them
 into items (accounts or postal units), carves them (``territorial.core.carve``), clones the
 base model and writes the carved territories under ``parent``: one postal-prefix rule per
-territory for units, manual assignments for single accounts (account carving, locked
-named accounts, accounts without a postal code). The usual run → compare → activate
-lifecycle then applies to the new model.
+territory (its units, or the 5-character postal codes where it holds most of the accounts
+carved one by one) and manual assignments for the exceptions (accounts carved away from
+their postal code's territory, locked named accounts, accounts without a postal code).
+The usual run → compare → activate lifecycle then applies to the new model.
 
 From scratch, the parent's descendants are replaced by ``territories`` new ones. With
 ``rebalance``, the parent's current leaf territories are kept (plus new ones up to
@@ -22,7 +23,7 @@ The reps live in ``carve_reps``; loading the scope and writing the plan in ``car
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -118,6 +119,8 @@ class CarveResult:
     """territory, latitude, longitude."""
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    manual_assignments: int = 0
+    """Accounts assigned by hand in the new model; the others by its postal rules."""
 
 
 def carve_model(
@@ -239,7 +242,10 @@ def carve_model(
             users_to_carry(session, model_row, scope, successors) if carrying else ([], [])
         )
         pks = write_plan(session, model_row, scope, names, labels_new, rebalance)
-        write_rules_and_assignments(session, model_row, items, plan.assignment, pks, names)
+        manual = write_rules_and_assignments(
+            session, model_row, items, plan.assignment, pks, names,
+            pinned=pl.col("named") if lock_named else None,
+        )  # fmt: skip
         if owners:  # each new territory's rep is its owner
             session.add_all(
                 UserAssignmentRow(territory_pk=pks[n], user_pk=r.pk, role=OWNER_ROLE)
@@ -274,7 +280,7 @@ def carve_model(
             },
         )
         info = models.model_info(session, model_row)
-    return _result(
+    result = _result(
         info,
         problem,
         items,
@@ -289,6 +295,7 @@ def carve_model(
         owners.owners if owners else [],
         successors,
     )
+    return replace(result, manual_assignments=manual)
 
 
 def _centres(homes: Sequence[tuple[float, float] | None]) -> np.ndarray:

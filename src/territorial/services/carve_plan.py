@@ -235,17 +235,23 @@ def write_plan(
     clone_subtree = [rows[n].pk for n in old.values()]
     type_pk = scope.leaves[0].type_pk if scope.leaves else parent.type_pk
     scope_accounts = scope.accounts["account_pk"].to_list()
+    leaves = [rows[n].pk for n in names if n in rows] if rebalance else clone_subtree
+    used = set(
+        session.scalars(
+            select(RuleAssociationRow.rule_pk).where(RuleAssociationRow.territory_pk.in_(leaves))
+        )
+    )
     if rebalance:
-        leaves = [rows[n].pk for n in names if n in rows]
         session.execute(
             delete(RuleAssociationRow).where(RuleAssociationRow.territory_pk.in_(leaves))
         )
-        session.execute(
-            delete(AccountAssignmentRow).where(
-                AccountAssignmentRow.territory_pk.in_(clone_subtree),
-                AccountAssignmentRow.account_pk.in_(scope_accounts),
+        for decided in (AccountAssignmentRow, ExclusionRow):  # the carve decides them anew
+            session.execute(
+                delete(decided).where(
+                    decided.territory_pk.in_(clone_subtree),
+                    decided.account_pk.in_(scope_accounts),
+                )
             )
-        )
     else:
         for table in (RuleAssociationRow, UserAssignmentRow, ExclusionRow, AccountAssignmentRow):
             session.execute(delete(table).where(table.territory_pk.in_(clone_subtree)))
@@ -253,6 +259,7 @@ def write_plan(
             update(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)).values(parent_pk=None)
         )
         session.execute(delete(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)))
+    _drop_orphan_rules(session, used)
     for n in new:
         row = TerritoryRow(
             model_pk=model.pk,
@@ -268,6 +275,19 @@ def write_plan(
     return {n: rows[n].pk for n in names}
 
 
+def _drop_orphan_rules(session: Session, used: set[int]) -> None:
+    """Delete the rules among ``used`` that no territory uses any more (the carved
+    territories' own postal rules replace them)."""
+    session.flush()
+    still = set(
+        session.scalars(
+            select(RuleAssociationRow.rule_pk).where(RuleAssociationRow.rule_pk.in_(used))
+        )
+    )
+    if used - still:
+        session.execute(delete(RuleRow).where(RuleRow.pk.in_(used - still)))
+
+
 def write_rules_and_assignments(
     session: Session,
     model: TerritoryModelRow,
@@ -275,22 +295,105 @@ def write_rules_and_assignments(
     labels: np.ndarray,
     pks: dict[str, int],
     names: list[str],
-) -> None:
+    pinned: pl.Expr | None = None,
+) -> int:
+    """One postal rule per carved territory, manual assignments for the rest; returns the
+    number of manual assignments written.
+
+    A territory's rule lists its postal units and, for accounts carved one by one, the
+    5-character postal codes where it holds most of the carved accounts (its *coverage*), so
+    new accounts there are assigned by rule. An account not covered by its own territory's
+    rule — its postal code went mostly elsewhere, it has none, or ``pinned`` marks it (named
+    accounts kept by hand) — gets a manual assignment, and an exclusion from the territory
+    whose rule covers its postal code.
+    """
     from territorial.core.carve.units import Items
 
     assert isinstance(items, Items)
-    frame = items.frame.with_columns(territory=pl.Series(labels))
-    units = frame.filter(pl.col("prefix").is_not_null())
+    frame = items.frame.with_columns(territory=pl.Series(labels, dtype=pl.Int64))
+    units = frame.filter(pl.col("prefix").is_not_null()).select("country", "prefix", "territory")
+    singles = items.accounts.join(frame.select("item", "territory", "prefix"), on="item").filter(
+        pl.col("prefix").is_null()
+    )
+    singles = singles.with_columns(
+        pinned=pinned if pinned is not None else pl.lit(False),
+        zip5=pl.col("billing_postal_code").str.strip_chars().str.to_uppercase().str.slice(0, 5),
+    )
+    coverage = _coverage(singles)
+    rules = pl.concat([units, coverage.select("country", "prefix", "territory")])
+    _write_rules(session, model, rules, pks, names)
+    covered = singles.join(
+        coverage.select(
+            pl.col("country").alias("billing_country_code"),
+            pl.col("prefix").alias("zip5"),
+            pl.col("territory").alias("covering"),
+        ),
+        on=["billing_country_code", "zip5"],
+        how="left",
+    )
+    manual = covered.filter(
+        pl.col("pinned")
+        | pl.col("covering").is_null()
+        | (pl.col("covering") != pl.col("territory"))
+    )
+    pk_of = pl.Series([pks[n] for n in names])
+    bulk.upsert(
+        session,
+        "account_assignment",
+        manual.select(
+            model_pk=pl.lit(model.pk, pl.Int64),
+            territory_pk=pk_of.gather(manual["territory"]),
+            account_pk=pl.col("account_pk"),
+            cause=pl.lit("manual"),
+        ),
+        key=("territory_pk", "account_pk", "cause"),
+        update=[],
+    )
+    _exclusions(session, manual, rules, pks, names)
+    return manual.height
+
+
+def _coverage(singles: pl.DataFrame) -> pl.DataFrame:
+    """Per country and 5-character postal code of the accounts carved one by one (not
+    pinned), the territory holding most of them (ties: the first territory)."""
+    votes = singles.filter(
+        ~pl.col("pinned")
+        & pl.col("billing_country_code").is_not_null()
+        & pl.col("zip5").str.contains(r"^[0-9A-Z]{5}$")
+    )
+    return (
+        votes.group_by("billing_country_code", "zip5", "territory")
+        .agg(pl.len().alias("n"))
+        .sort(
+            ["billing_country_code", "zip5", "n", "territory"],
+            descending=[False, False, True, False],
+        )
+        .group_by("billing_country_code", "zip5", maintain_order=True)
+        .first()
+        .select(
+            pl.col("billing_country_code").alias("country"),
+            pl.col("zip5").alias("prefix"),
+            "territory",
+        )
+    )
+
+
+def _write_rules(
+    session: Session,
+    model: TerritoryModelRow,
+    rules: pl.DataFrame,
+    pks: dict[str, int],
+    names: list[str],
+) -> None:
+    """A rule ``TERRITORY_Carve`` per territory with its (country, prefix) pairs, attached."""
     taken = {
         r.lower()
         for r in session.scalars(select(RuleRow.developer_name).where(RuleRow.model_pk == model.pk))
     }
-    unit_territory: dict[str, int] = {}
-    for (t,), group in units.group_by(["territory"], maintain_order=True):
+    for (t,), group in rules.group_by(["territory"], maintain_order=True):
         prefixes: dict[str, list[str]] = {}
-        for country, prefix, key in group.select("country", "prefix", "key").iter_rows():
+        for country, prefix in group.select("country", "prefix").iter_rows():
             prefixes.setdefault(country or "", []).append(prefix)
-            unit_territory[key] = int(t)
         rule_items_, boolean = rule_items(prefixes)
         dev = f"{names[int(t)]}_Carve"
         while dev.lower() in taken:
@@ -312,52 +415,43 @@ def write_rules_and_assignments(
             for i in rule_items_
         )
         session.add(
-            RuleAssociationRow(
-                rule_pk=rule.pk,
-                territory_pk=pks[names[int(t)]],
-                inherited=False,
-            )
+            RuleAssociationRow(rule_pk=rule.pk, territory_pk=pks[names[int(t)]], inherited=False)
         )
-    singles = items.accounts.join(frame.select("item", "territory", "prefix"), on="item").filter(
-        pl.col("prefix").is_null()
-    )
-    pk_of = pl.Series([pks[n] for n in names])
-    manual = singles.select(
-        model_pk=pl.lit(model.pk, pl.Int64),
-        territory_pk=pk_of.gather(singles["territory"]),
-        account_pk=pl.col("account_pk"),
-        cause=pl.lit("manual"),
-    )
-    bulk.upsert(
-        session,
-        "account_assignment",
-        manual,
-        key=("territory_pk", "account_pk", "cause"),
-        update=[],
-    )
-    _exclusions(session, singles, unit_territory, pks, names)
 
 
 def _exclusions(
     session: Session,
-    singles: pl.DataFrame,
-    unit_territory: dict[str, int],
+    manual: pl.DataFrame,
+    rules: pl.DataFrame,
     pks: dict[str, int],
     names: list[str],
 ) -> None:
-    """A single account whose postal unit went elsewhere is excluded there, so the unit's
-    rule does not put it in a second territory."""
-    for account_pk, postal, country, t in singles.select(
-        "account_pk", "billing_postal_code", "billing_country_code", "territory"
-    ).iter_rows():
-        if not postal:
-            continue
-        for size in (5, 3):
-            unit = f"{country or ''}:{postal.strip().upper()[:size]}"
-            other = unit_territory.get(unit)
-            if other is not None and other != t:
-                session.add(ExclusionRow(territory_pk=pks[names[other]], account_pk=account_pk))
-                break
+    """An account assigned by hand whose postal code a rule gives to another territory
+    (its 5-character unit or coverage first, else its 3-character unit) is excluded there,
+    so that rule does not claim it too."""
+    owner = rules.select(
+        key=pl.col("country").fill_null("") + ":" + pl.col("prefix"), other=pl.col("territory")
+    )
+    postal = pl.col("billing_postal_code").str.strip_chars().str.to_uppercase()
+    country = pl.col("billing_country_code").fill_null("") + ":"
+    found = manual.select(
+        "account_pk",
+        "territory",
+        key5=country + postal.str.slice(0, 5),
+        key3=country + postal.str.slice(0, 3),
+    )
+    for size in ("key5", "key3"):
+        found = found.join(
+            owner.rename({"key": size, "other": f"other_{size}"}), on=size, how="left"
+        )
+    clash = found.with_columns(other=pl.coalesce("other_key5", "other_key3")).filter(
+        pl.col("other").is_not_null() & (pl.col("other") != pl.col("territory"))
+    )
+    pk_of = pl.Series([pks[n] for n in names])
+    excluded = pl.DataFrame(
+        {"territory_pk": pk_of.gather(clash["other"]), "account_pk": clash["account_pk"]}
+    )
+    bulk.upsert(session, "exclusion", excluded, key=("territory_pk", "account_pk"), update=[])
 
 
 def item_label(key: str) -> str:

@@ -4,7 +4,8 @@ describe a plan.
 Items are accounts (``units="account"``) or postal units (``"zip3"``, ``"zip5"``: the
 first 3 or 5 characters of the billing postal code within a country). Accounts that must
 not follow their unit — locked ones, and those without a postal code — are items of their
-own (``key`` starting with ``account:``), written as manual assignments.
+own (``key`` starting with ``account:``); the service writes them as manual assignments
+unless their postal code's rule already puts them in their territory.
 """
 
 from __future__ import annotations
