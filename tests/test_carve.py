@@ -345,3 +345,14 @@ def test_rebalance_for_reps_part_time_and_new_hire(
     )  # fmt: skip
     assert out.exit_code != 0
     assert "No user holds role 'Astronaut' on a leaf territory being rebalanced" in out.output
+
+
+def test_carving_across_branches_warns(demo: Workspace) -> None:
+    """NA_West holds a Commercial and an Enterprise segment: carving it whole says so."""
+    options = dict(territories=3, balance=["accounts"], tolerance=0.2, seed=1)
+    whole = carve_model(demo, BASE, parent="NA_West", name="Whole", **options)  # type: ignore[arg-type]
+    warning = next(w for w in whole.warnings if "branches" in w)
+    assert "NA_West_Commercial (6)" in warning and "NA_West_Enterprise (2)" in warning
+    assert "--parent BRANCH" in warning
+    one = carve_model(demo, BASE, parent="NA_West_Commercial", name="One", **options)  # type: ignore[arg-type]
+    assert not any("branches" in w for w in one.warnings)

@@ -51,6 +51,7 @@ from territorial.services.carve_plan import (
     item_label,
     load_scope,
     matched,
+    mixed_branches,
     successor_names,
     territory_names,
     users_to_carry,
@@ -230,7 +231,7 @@ def carve_model(
     account_item = items.accounts["item"].to_numpy()
     after = plan.assignment[account_item]
     quality = _quality(problem, plan.assignment, graph, seed, items.accounts, current, after, k)
-    warnings = _warnings(quality, problem)
+    warnings = _warnings(quality, problem) + mixed_branches(scope, rebalance)
     # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
     carrying = not rebalance and not owners
     successors = successor_names(scope, current[account_item], after, names) if carrying else {}

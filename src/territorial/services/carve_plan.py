@@ -6,6 +6,7 @@ territories, rules, manual assignments and exclusions into the cloned model.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,8 @@ class Scope:
     leaves: list[TerritoryRow]
     parent: TerritoryRow
     subtree: list[int]
+    inner: list[TerritoryRow]
+    """The parent and the territories between it and the leaves."""
 
 
 def load_scope(
@@ -110,7 +113,24 @@ def load_scope(
             named=pl.col("account_pk").is_in(manual.implode()),
         )
     )
-    return Scope(frame, leaves, parent_row, subtree)
+    inner = [r for r in rows if r.pk in subtree and r.pk in parents]
+    return Scope(frame, leaves, parent_row, subtree, inner)
+
+
+def mixed_branches(scope: Scope, rebalance: bool) -> list[str]:
+    """A warning when the parent's leaves sit under several branches (segments, say):
+    carving them together balances them against each other."""
+    branches = Counter(leaf.parent_pk or 0 for leaf in scope.leaves)
+    if len(branches) <= 1:
+        return []
+    names = {r.pk: r.developer_name for r in scope.inner}
+    listed = ", ".join(sorted(f"{names.get(pk, '?')} ({n})" for pk, n in branches.items()))
+    done = "moved accounts between them" if rebalance else "replaced them with one level"
+    return [
+        f"The leaves under {scope.parent.developer_name} sit under {len(branches)} branches "
+        f"({listed}); the carve balanced them against each other and {done}. To keep the "
+        "branches apart, carve each one (--parent BRANCH)."
+    ]
 
 
 def territory_names(
@@ -464,6 +484,7 @@ __all__ = [
     "item_label",
     "load_scope",
     "matched",
+    "mixed_branches",
     "successor_names",
     "territory_names",
     "users_to_carry",

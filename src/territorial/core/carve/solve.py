@@ -36,6 +36,15 @@ from territorial.core.carve.repair import repair
 from territorial.core.carve.seed import bisect, centroids, combined_weight
 
 
+def amount(value: float) -> str:
+    """A measure's amount for people: digits grouped when large, 4 significant otherwise.
+
+    >>> amount(34990000000.0), amount(12.345678), amount(0.5)
+    ('34,990,000,000', '12.35', '0.5')
+    """
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
 def check_feasible(problem: CarveProblem) -> None:
     """Raise :class:`CarveInfeasible` naming the binding constraint when a plan within the
     tolerances provably cannot exist.
@@ -65,8 +74,8 @@ def check_feasible(problem: CarveProblem) -> None:
             i = int(heavy[np.argmax(w[heavy])])
             t = int(np.argmax(upper[:, j]))
             raise CarveInfeasible(
-                f"{problem.label(i)} has {name} {w[i]:.4g}, more than a territory may hold "
-                f"({upper[t, j]:.4g} = target {targets[t, j]:.4g} + "
+                f"{problem.label(i)} has {name} {amount(w[i])}, more than a territory may hold "
+                f"({amount(upper[t, j])} = target {amount(targets[t, j])} + "
                 f"{problem.tolerance[j]:.0%}).",
                 constraint="item_exceeds_target",
                 measure=name,
@@ -79,8 +88,9 @@ def check_feasible(problem: CarveProblem) -> None:
         if len(over):
             t = int(over[0])
             raise CarveInfeasible(
-                f"Locked items give {problem.territory(t)} {name} {locked_load[t]:.4g}, "
-                f"more than its maximum {upper[t, j]:.4g}.",
+                f"Locked items give {problem.territory(t)} {name} {amount(locked_load[t])}, "
+                f"more than its maximum {amount(upper[t, j])} (locked items: "
+                f"{int(((locks == t) & ~free).sum())}).",
                 constraint="locked_load",
                 measure=name,
                 territory=problem.territory(t),
