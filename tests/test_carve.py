@@ -337,7 +337,7 @@ def test_rebalance_for_reps_part_time_and_new_hire(
          "--tolerance", "0.2", "--name", "Cli Rebalance", "--seed", "1"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert f'"owner": "{part_time}"' in out.output
+    assert f'"owner id": "{part_time}"' in out.output
     out = CliRunner().invoke(
         app,
         ["--database", db_url, "carve", BASE, "--parent", "NA_West", "--rebalance",

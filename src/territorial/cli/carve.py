@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from territorial.cli._common import message, progress, render, report, workspace
+from territorial.cli._common import (
+    OutputFormat,
+    message,
+    progress,
+    render,
+    report,
+    state,
+    workspace,
+)
 from territorial.errors import ValidationError
 from territorial.io import charts, maps
 from territorial.services import carve as service
@@ -124,9 +132,11 @@ def carve(
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
     carried = any(t.users_from for t in result.territories)
     owned = any(t.owner for t in result.territories)
+    machine = state(ctx).format is not OutputFormat.table  # ids to join on
     rows: list[dict[str, Any]] = [
         {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
-        | ({"owner": t.owner or ""} if owned else {})
+        | ({"owner": t.owner_name or t.owner or ""} if owned else {})
+        | ({"owner id": t.owner or ""} if owned and machine else {})
         | ({"users from": t.users_from or ""} if carried else {})
         | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
         for t in result.territories

@@ -88,6 +88,8 @@ class TerritoryLoad:
     new: bool
     owner: str | None = None
     """User id(s) of the rep(s) who own the territory (carving for reps), comma-separated."""
+    owner_name: str | None = None
+    """Their names, comma-separated."""
     users_from: str | None = None
     """The replaced territory whose users this one took over (carving from scratch)."""
 
@@ -293,7 +295,7 @@ def carve_model(
         after,
         time.perf_counter() - started,
         warnings,
-        owners.owners if owners else [],
+        (owners.owners, owners.owner_names) if owners else ([], []),
         successors,
     )
     return replace(result, manual_assignments=manual)
@@ -391,7 +393,7 @@ def _result(
     after: np.ndarray,
     seconds: float,
     warnings: list[str],
-    owners: list[str | None],
+    owners: tuple[list[str | None], list[str | None]],
     successors: dict[str, str],
 ) -> CarveResult:
     from territorial.core.carve import CarvePlan
@@ -413,7 +415,8 @@ def _result(
                 m: float(quality.balance.deviations[j, i]) for i, m in enumerate(problem.names)
             },
             new=n in new,
-            owner=owners[j] if owners else None,
+            owner=owners[0][j] if owners[0] else None,
+            owner_name=owners[1][j] if owners[1] else None,
             users_from=successors.get(n),
         )
         for j, n in enumerate(names)

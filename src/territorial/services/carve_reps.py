@@ -48,13 +48,14 @@ class Rep:
 @dataclass(frozen=True)
 class RepPlan:
     """Per carved territory (current leaves first, then new ones): capacity share, fixed
-    centre (None: free, at its accounts' centroid) and owners' user ids; and the reps to
-    write as owners of the new territories, in order."""
+    centre (None: free, at its accounts' centroid), owners' user ids and names; and the
+    reps to write as owners of the new territories, in order."""
 
     shares: list[float]
     homes: list[tuple[float, float] | None]
     owners: list[str | None]
     new_owners: list[RepHome]
+    owner_names: list[str | None]
 
     @property
     def count(self) -> int:
@@ -63,13 +64,14 @@ class RepPlan:
 
 @dataclass(frozen=True)
 class RepHome:
-    """A rep resolved to a user: pk, id, home location and capacity share."""
+    """A rep resolved to a user: pk, id, home location, capacity share and name."""
 
     pk: int
     id: str
     latitude: float
     longitude: float
     capacity: float
+    name: str = ""
 
 
 def read_reps(path: Path | str) -> list[Rep]:
@@ -122,6 +124,7 @@ def plan_from_scratch(
         homes=[(r.latitude, r.longitude) for r in homes],
         owners=[r.id for r in homes],
         new_owners=homes,
+        owner_names=[r.name for r in homes],
     )
 
 
@@ -172,6 +175,8 @@ def plan_rebalance(
         homes=[None] * len(leaves) + [(r.latitude, r.longitude) for r in hires],
         owners=owners + [r.id for r in hires],
         new_owners=hires,
+        owner_names=[", ".join(u.name for u in by_leaf[leaf.pk]) or None for leaf in leaves]
+        + [r.name for r in hires],
     )
 
 
@@ -236,7 +241,7 @@ def _home(user: SalesUser, rep: Rep) -> RepHome:
             f"Rep {user.id!r} has an invalid home location ({lat}, {lon}).",
             hint="Latitude is within ±90, longitude within ±180 degrees.",
         )
-    return RepHome(user.pk, user.id, float(lat), float(lon), _capacity(user, rep))
+    return RepHome(user.pk, user.id, float(lat), float(lon), _capacity(user, rep), user.name)
 
 
 def _capacity(user: SalesUser, rep: Rep) -> float:
