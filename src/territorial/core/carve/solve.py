@@ -9,6 +9,8 @@
    repair moves until every tolerance is met or no move helps.
 4. Polish: batches of moves and exchanges that pull territories near a tolerance's edge
    back towards target, so load spreads out of over-full regions.
+5. Re-optimise (geographic units only): an exact local programme over the region around
+   each territory still outside a tolerance.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from territorial.core.carve.problem import (
     Seed,
     as_generator,
 )
+from territorial.core.carve.reoptimise import reoptimise
 from territorial.core.carve.repair import repair
 from territorial.core.carve.seed import bisect, centroids, combined_weight
 
@@ -178,10 +181,15 @@ def carve(
     tick = time.perf_counter()
     allowed = Moves.on_graph(graph) if graph is not None else Moves(cands.item, cands.territory)
     labels, polished = polish(problem, labels, centres, allowed, time_limit=polish_limit)
-    if polished:
-        centres = _centres(problem, labels, centres)
     timings["polish"] = time.perf_counter() - tick
-    return CarvePlan(labels, centres, done, total_moves + polished, timings)
+    reoptimised = 0
+    if graph is not None:
+        tick = time.perf_counter()
+        labels, reoptimised = reoptimise(problem, graph, labels, centres)
+        timings["reoptimise"] = time.perf_counter() - tick
+    if polished or reoptimised:
+        centres = _centres(problem, labels, centres)
+    return CarvePlan(labels, centres, done, total_moves + polished + reoptimised, timings)
 
 
 def _seed(problem: CarveProblem, points: FloatArray) -> IntArray:
