@@ -161,6 +161,30 @@ def _options(
     return pairs[:, 0], pairs[:, 1]
 
 
+def _touching(
+    graph: sp.csr_matrix, labels: IntArray, unit: IntArray, terr: IntArray, movers: IntArray
+) -> sp.csr_matrix:
+    """Rows ``x[u, t] - sum of x[v, t] over u's movable neighbours v <= 0`` for every pair
+    whose unit has no neighbour staying in ``t`` for sure: a unit ends next to a unit of
+    its territory (no unit cut off on its own, coming or staying)."""
+    pair = {(int(u), int(t)): i for i, (u, t) in enumerate(zip(unit, terr, strict=True))}
+    moving = set(movers.tolist())
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    count = 0
+    for (u, t), i in pair.items():
+        nbrs = graph.indices[graph.indptr[u] : graph.indptr[u + 1]].tolist()
+        if any(v not in moving and labels[v] == t for v in nbrs):
+            continue  # anchored by a neighbour that cannot move
+        others = [pair[(v, t)] for v in nbrs if (v, t) in pair]
+        rows.extend([count] * (1 + len(others)))
+        cols.extend([i, *others])
+        vals.extend([1.0] + [-1.0] * len(others))
+        count += 1
+    return sp.csr_matrix((vals, (rows, cols)), shape=(count, len(unit)))
+
+
 def _solve(
     problem: CarveProblem,
     graph: sp.csr_matrix,
@@ -210,16 +234,28 @@ def _solve(
     load = sp.vstack(blocks).tocsr()  # rows: measure-major, then territory
     eye = sp.identity(r * m, format="csr")
     zero = sp.csr_matrix((r * m, r * m))
+    touch = _touching(graph, labels, unit, terr, movers)
     a = sp.vstack(
         [
             sp.hstack([one_each, sp.csr_matrix((len(movers), 2 * r * m))]),
             sp.hstack([load, -eye, zero]),
             sp.hstack([load, zero, eye]),
+            sp.hstack([touch, sp.csr_matrix((touch.shape[0], 2 * r * m))]),
         ]
     ).tocsr()
     base = (fixed_load / scale).T.ravel()
-    hi = np.r_[np.ones(len(movers)), (upper / scale).T.ravel() - base, np.full(r * m, np.inf)]
-    lo = np.r_[np.ones(len(movers)), np.full(r * m, -np.inf), (lower / scale).T.ravel() - base]
+    hi = np.r_[
+        np.ones(len(movers)),
+        (upper / scale).T.ravel() - base,
+        np.full(r * m, np.inf),
+        np.zeros(touch.shape[0]),
+    ]
+    lo = np.r_[
+        np.ones(len(movers)),
+        np.full(r * m, -np.inf),
+        (lower / scale).T.ravel() - base,
+        np.full(touch.shape[0], -np.inf),
+    ]
     integrality = np.r_[np.ones(pairs), np.zeros(2 * r * m)]
     bounds = Bounds(np.zeros(len(c)), np.r_[np.ones(pairs), np.full(2 * r * m, np.inf)])
     result = milp(

@@ -181,13 +181,15 @@ def carve(
     tick = time.perf_counter()
     allowed = Moves.on_graph(graph) if graph is not None else Moves(cands.item, cands.territory)
     labels, polished = polish(problem, labels, centres, allowed, time_limit=polish_limit)
+    if polished:
+        centres = _centres(problem, labels, centres)
     timings["polish"] = time.perf_counter() - tick
     reoptimised = 0
     if graph is not None:
         tick = time.perf_counter()
         labels, reoptimised = reoptimise(problem, graph, labels, centres)
         timings["reoptimise"] = time.perf_counter() - tick
-    if polished or reoptimised:
+    if reoptimised:
         centres = _centres(problem, labels, centres)
     return CarvePlan(labels, centres, done, total_moves + polished + reoptimised, timings)
 
