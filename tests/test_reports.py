@@ -85,6 +85,24 @@ def test_summary_rolls_up_distinct_accounts_and_opportunities(base: Workspace) -
     assert (east["parent"], east["depth"]) == ("NA", 1)
 
 
+def test_summary_table_shows_subtree_figures_as_its_title_says(
+    base: Workspace, db_url: str
+) -> None:
+    from territorial.cli.app import app
+
+    out = CliRunner().invoke(app, ["--database", db_url, "report", "summary", "-m", "Base"])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Territory summary: subtree totals")
+    header = next(line for line in lines if "territory" in line and "users" in line)
+    columns = [c.strip() for c in header.split("┃")[1:-1]]
+    na = next(line for line in lines if line.startswith("│ NA "))
+    row = dict(zip(columns, (c.strip() for c in na.split("│")[1:-1]), strict=True))
+    # NA holds 001A itself and Bo; West below it has 001A again, East 001B, and Ana.
+    assert (row["accounts"], row["own_accounts"], row["users"]) == ("2", "1", "2")
+    assert (row["potential"], row["pipeline"]) == ("30", "300")
+
+
 def test_closed_won_window_follows_as_of(base: Workspace) -> None:
     frame = reports.territory_summary(base, "Base", as_of=date(2026, 4, 30))
     west = frame.filter(pl.col("territory") == "West").row(0, named=True)

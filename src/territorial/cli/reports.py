@@ -35,6 +35,9 @@ MeasureOpt = Annotated[
 ]
 
 
+SUMMARY_TITLE = "Territory summary: subtree totals; own_accounts is the territory's own"
+
+
 def _emit(ctx: typer.Context, frame: pl.DataFrame, output: Path | None, title: str) -> None:
     if output is not None:
         write_table(frame, output)
@@ -55,7 +58,9 @@ def summary(
     output: OutputOpt = None,
 ) -> None:
     """Per territory, own and rolled up through the hierarchy: accounts, potential, open and
-    weighted pipeline, closed-won in the last 12 months, users and roles.
+    weighted pipeline, closed-won in the last 12 months, users and roles. The table shows
+    the subtree figures and each territory's own accounts; --format csv/json and --output
+    have every column.
 
     Example: territorial report summary --model FY2027_Territories --as-of 2026-06-30
     """
@@ -63,18 +68,19 @@ def summary(
     frame = reports.territory_summary(workspace(ctx), model, measure=measure, as_of=day)
     if output is None and state(ctx).format is OutputFormat.table:
         frame = _compact(frame)
-    _emit(ctx, frame, output, "Territory summary (subtree totals; CSV/JSON have own figures too)")
+    _emit(ctx, frame, output, SUMMARY_TITLE)
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:
-    """The summary narrow enough for a terminal: the tree indented, subtree figures rounded."""
+    """The summary narrow enough for a terminal: the tree indented, every figure the
+    subtree's (money rounded) but ``own_accounts``."""
     money = ["potential_subtree", "pipeline_subtree", "weighted_subtree", "won_12m_subtree"]
     return frame.select(
         territory=pl.lit("  ").repeat_by(pl.col("depth")).list.join("") + pl.col("territory"),
-        accounts="accounts",
-        subtree="accounts_subtree",
+        accounts="accounts_subtree",
+        own_accounts="accounts",
         **{c.removesuffix("_subtree"): pl.col(c).round(0).cast(pl.Int64) for c in money},
-        users="users",
+        users="users_subtree",
     )
 
 
