@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from territorial.services import assignments, models
+from territorial.errors import Conflict
+from territorial.services import assignments, models, rules, runs
 from territorial.services.compare import compare_models, write_comparison
 from territorial.services.packets import write_packets
 from territorial.services.workspace import Workspace
@@ -84,6 +86,19 @@ def test_compare_against_the_active_model_and_write_tables(org: Workspace, tmp_p
     assert sorted(p.name for p in written) == [
         "accounts.csv", "opportunities.csv", "summary.csv", "territories.csv", "users.csv",
     ]  # fmt: skip
+
+
+def test_a_model_never_run_is_refused_with_the_command_to_run_it(org: Workspace) -> None:
+    rules.add_rule(org, "Base", "California", items=["BillingStateCode equals CA"])
+    rules.attach_rule(org, "Base", "California", "West")
+    runs.run_rules(org, "Base")
+    models.clone_model(org, "Base", "Plan")
+    with pytest.raises(Conflict) as err:
+        compare_models(org, "Base", "Plan")
+    assert "'Plan' has never been run" in str(err.value)
+    assert "'territorial run Plan'" in str(err.value)
+    runs.run_rules(org, "Plan")
+    assert compare_models(org, "Base", "Plan").summary["accounts_unassigned"] == 0
 
 
 def test_manager_packet(org: Workspace, tmp_path: Path) -> None:

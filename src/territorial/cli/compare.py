@@ -46,6 +46,7 @@ def compare(
 ) -> None:
     """Compare two models: accounts and open opportunities that change territory, gains and
     losses per territory and per user; 'compare PLAN' compares the active model with PLAN.
+    A model whose rules were never run is refused: run it first ('territorial run PLAN').
 
     Example: territorial compare FY2028_Plan --output impact/ --by-manager packets/
     """
