@@ -51,16 +51,24 @@ class ModelComparison:
     def summary(self) -> dict[str, float | int]:
         return {"before": self.before, "after": self.after, **self.result.summary}  # type: ignore[dict-item]
 
-    def tables(self) -> dict[str, pl.DataFrame]:
-        """The detail tables as users read them (ids and developer names)."""
+    def tables(self, *, unchanged: bool = True) -> dict[str, pl.DataFrame]:
+        """The detail tables as users read them (ids and developer names). With
+        ``unchanged=False``, territories and users only where accounts are gained or lost."""
         named = self.users.select("user_pk", "user", "name")
-        return {
-            "accounts": self.result.accounts.drop("account_pk"),
-            "territories": self.result.territories,
-            "users": named.join(self.result.users, on="user_pk")
+        territories = self.result.territories
+        users = (
+            named.join(self.result.users, on="user_pk")
             .filter((pl.col("accounts_before") + pl.col("accounts_after")) > 0)
             .drop("user_pk")
-            .sort("name"),
+            .sort("name")
+        )
+        if not unchanged:
+            changed = (pl.col("gained") + pl.col("lost")) > 0
+            territories, users = territories.filter(changed), users.filter(changed)
+        return {
+            "accounts": self.result.accounts.drop("account_pk"),
+            "territories": territories,
+            "users": users,
             "opportunities": self.result.opportunities.drop("opportunity_pk"),
         }
 

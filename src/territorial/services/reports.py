@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import metrics
 from territorial.core import reports as compute
-from territorial.core.compare_scope import MANAGER_ROLES
+from territorial.core.compare_scope import MANAGER_ROLES, is_manager_role
 from territorial.core.engine.opportunities import assign_opportunities
 from territorial.core.fields import FieldType
 from territorial.core.tree import depths
@@ -353,7 +353,9 @@ def _user_values(
     territories they hold, for users whose role matches ``roles`` (a regular expression;
     None: every role that is not manager-like)."""
     if roles is None:
-        users = data.users.filter(~pl.col("role").str.contains("(?i)" + MANAGER_ROLES))
+        roles_held = data.users["role"].drop_nulls().unique().to_list()
+        managers = [r for r in roles_held if is_manager_role(r)]
+        users = data.users.filter(~pl.col("role").is_in(managers))
     else:
         users = data.users.filter(pl.col("role").str.contains("(?i)" + roles))
     if within is not None:
