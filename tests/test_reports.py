@@ -177,6 +177,22 @@ def test_cli_reports(base: Workspace, db_url: str, tmp_path: Path) -> None:
     assert '"gini"' in out.output
 
 
+def test_balance_chart_reads_as_people_talk(base: Workspace, db_url: str, tmp_path: Path) -> None:
+    from territorial.cli.app import app
+
+    chart = tmp_path / "users.svg"
+    args = ["--database", db_url, "report", "balance", "-m", "Base", "--level", "users"]
+    out = CliRunner().invoke(app, [*args, "--chart", str(chart)])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("annual_revenue per user (Base)")
+    svg = chart.read_text()
+    assert "annual_revenue per user (Base)" in svg and "(top level)" not in svg
+    assert "Ana Lima" in svg and "005A" not in svg  # bars named after people, not ids
+    by_parent = reports.balance_report(base, "Base", parent="NA", measure="pipeline")
+    assert by_parent.title == "open pipeline per child of NA (Base)"
+    assert by_parent.labels == ["East", "West"]
+
+
 def test_demo_organisation_reports_agree(ws: Workspace) -> None:
     from territorial.services.demo import load_demo
 

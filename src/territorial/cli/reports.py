@@ -193,10 +193,10 @@ def balance(
         roles=role,
     )
     stats = result.stats
-    title = f"{result.measure} across {result.level} ({result.scope}, {result.model})"
+    title = result.title
     if chart is not None:
         fig = charts.balance_figure(
-            result.units["unit"].to_list(), result.units["value"].to_list(), title=title
+            result.labels, result.units["value"].to_list(), title=title, ylabel=result.measure
         )
         message(f"Wrote {charts.save(fig, chart)}.")
     if lorenz is not None:
