@@ -126,6 +126,15 @@ def test_users_without_territories_are_listed(org: Workspace) -> None:
     assert users.filter(pl.col("territory").is_null())["user"].to_list() == ["005A", "005B"]
 
 
+def test_counts_read_in_the_singular_for_one(org: Workspace, db_url: str) -> None:
+    from territorial.cli.app import app
+
+    assignments.assign_user(org, "Base", "005A", "West", role="Account Executive")
+    out = CliRunner().invoke(app, ["--database", db_url, "report", "users", "-m", "Base"])
+    assert out.exit_code == 0, out.output
+    assert "1 user holds no territory in this model." in out.stderr
+
+
 def test_revenue_by_quarter(base: Workspace) -> None:
     frame = reports.revenue_report(base, "Base")
     assert frame.columns == [

@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
+from territorial.core.text import plural
 from territorial.errors import TerritorialError
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
@@ -170,15 +171,6 @@ def report(ctx: typer.Context, sentence: str, row: dict[str, Any]) -> None:
         console.print(sentence, highlight=False, soft_wrap=True)
     else:
         render(ctx, [row])
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 item``, ``2 items``, ``1,000 accounts``.
-
-    >>> plural(1, "item"), plural(1200, "territory", "territories")
-    ('1 item', '1,200 territories')
-    """
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def message(text: str) -> None:

@@ -76,7 +76,7 @@ def compare(
         raise typer.BadParameter(f"use summary or one of {', '.join(tables)}", param_hint="--show")
     if output is not None:
         paths = service.write_comparison(result, output)
-        message(f"Wrote {len(paths)} tables to {output}.")
+        message(f"Wrote {plural(len(paths), 'table')} to {output}.")
     if by_manager is not None:
         done = packets.write_packets(
             ws,

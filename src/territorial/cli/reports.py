@@ -11,7 +11,7 @@ from typing import Annotated, cast
 import polars as pl
 import typer
 
-from territorial.cli._common import OutputFormat, message, render, state, workspace
+from territorial.cli._common import OutputFormat, message, plural, render, state, workspace
 from territorial.io import charts
 from territorial.io.tabular import write_table
 from territorial.services import reports
@@ -41,7 +41,7 @@ SUMMARY_TITLE = "Territory summary: subtree totals; own_accounts is the territor
 def _emit(ctx: typer.Context, frame: pl.DataFrame, output: Path | None, title: str) -> None:
     if output is not None:
         write_table(frame, output)
-        message(f"Wrote {frame.height:,} rows to {output}.")
+        message(f"Wrote {plural(frame.height, 'row')} to {output}.")
     else:
         render(ctx, frame, title=title)
 
@@ -118,7 +118,9 @@ def users(ctx: typer.Context, model: ModelOpt = None, output: OutputOpt = None) 
     frame = reports.users_report(workspace(ctx), model)
     idle = frame.filter(pl.col("territory").is_null()).height
     _emit(ctx, frame, output, "Users by territory")
-    message(f"{idle} users hold no territory in this model.")
+    message(
+        f"{plural(idle, 'user')} {'holds' if idle == 1 else 'hold'} no territory in this model."
+    )
 
 
 @app.command("empty")
@@ -204,7 +206,7 @@ def balance(
         message(f"Wrote {charts.save(fig, lorenz)}.")
     if output is not None:
         write_table(result.units, output)
-        message(f"Wrote {result.units.height:,} rows to {output}.")
+        message(f"Wrote {plural(result.units.height, 'row')} to {output}.")
     elif state(ctx).format is OutputFormat.json:
         payload = {
             "model": result.model,
@@ -220,7 +222,7 @@ def balance(
     else:
         render(ctx, result.units, title=title)
     message(
-        f"{stats.n} units, mean {stats.mean:,.2f}, CV {stats.cv:.3f}, max deviation "
+        f"{plural(stats.n, 'unit')}, mean {stats.mean:,.2f}, CV {stats.cv:.3f}, max deviation "
         f"{stats.max_deviation:.1%}, within ±5/±10/±15 %: {stats.within_5:.0%} / "
         f"{stats.within_10:.0%} / {stats.within_15:.0%}, Gini {stats.gini:.3f}."
     )

@@ -143,7 +143,7 @@ def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str |
     )
     if missing:
         raise ValidationError(
-            f"Account id(s) not found: {', '.join(missing)}.",
+            f"Account {'id' if len(missing) == 1 else 'ids'} not found: {', '.join(missing)}.",
             hint="Use ids as imported ('territorial export accounts' lists them).",
         )
     return f"account.id IN (SELECT id FROM {table})"
