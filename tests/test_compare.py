@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from territorial.services import assignments, models
+from territorial.errors import Conflict
+from territorial.services import assignments, hierarchy, models, rules, runs
 from territorial.services.compare import compare_models, write_comparison
 from territorial.services.packets import write_packets
 from territorial.services.workspace import Workspace
-from territorial.store.schema import Account, Opportunity
+from territorial.store.schema import Account, Opportunity, SalesUser
 
 
 def build(org: Workspace) -> Workspace:
@@ -86,8 +88,21 @@ def test_compare_against_the_active_model_and_write_tables(org: Workspace, tmp_p
     ]  # fmt: skip
 
 
+def test_a_model_never_run_is_refused_with_the_command_to_run_it(org: Workspace) -> None:
+    rules.add_rule(org, "Base", "California", items=["BillingStateCode equals CA"])
+    rules.attach_rule(org, "Base", "California", "West")
+    runs.run_rules(org, "Base")
+    models.clone_model(org, "Base", "Plan")
+    with pytest.raises(Conflict) as err:
+        compare_models(org, "Base", "Plan")
+    assert "'Plan' has never been run" in str(err.value)
+    assert "'territorial run Plan'" in str(err.value)
+    runs.run_rules(org, "Plan")
+    assert compare_models(org, "Base", "Plan").summary["accounts_unassigned"] == 0
+
+
 def test_manager_packet(org: Workspace, tmp_path: Path) -> None:
-    packets = write_packets(build(org), "Base", "Plan", folder=tmp_path)
+    packets = write_packets(build(org), "Base", "Plan", folder=tmp_path).written
     assert [(p.manager, p.territories) for p in packets] == [("005B", ["East", "NA", "West"])]
     packet = packets[0]
     # 001B moves inside Bo's area (East → West); 001C comes in.
@@ -98,7 +113,55 @@ def test_manager_packet(org: Workspace, tmp_path: Path) -> None:
     assert "<link" not in html and "src=" not in html and "<script" not in html  # self-contained
     assert packet.csv.read_text().splitlines()[0].startswith("account,name,direction")
     none = write_packets(org, "Base", "Plan", folder=tmp_path / "x", manager_roles=["Owner"])
-    assert none == []
+    assert none.written == [] and none.unchanged == []
+
+
+def with_quiet_manager(org: Workspace) -> Workspace:
+    """build(), plus Cy (005C) managing Europe, where nothing changes, and Di (005D), a
+    Customer Success Manager on NA, who is no manager."""
+    build(org)
+    with org.session() as s:
+        s.add_all([SalesUser(id="005C", name="Cy Berg"), SalesUser(id="005D", name="Di Roy")])
+    for model in ("Base", "Plan"):
+        hierarchy.add_territory(org, model, "Europe", type="Geo")
+        assignments.assign_user(org, model, "005C", "Europe", role="Regional VP")
+        assignments.assign_user(org, model, "005D", "NA", role="Customer Success Manager")
+    return org
+
+
+def test_managers_without_changes_get_no_packet_unless_asked(
+    org: Workspace, tmp_path: Path
+) -> None:
+    done = write_packets(with_quiet_manager(org), "Base", "Plan", folder=tmp_path / "a")
+    assert [p.manager for p in done.written] == ["005B"] and done.unchanged == ["005C"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        "bo-chen-005b.csv", "bo-chen-005b.html",
+    ]  # fmt: skip
+    every = write_packets(org, "Base", "Plan", folder=tmp_path / "b", unchanged=True)
+    assert [p.manager for p in every.written] == ["005B", "005C"] and every.unchanged == []
+    assert every.written[1].summary["accounts_in"] == 0
+
+
+def test_cli_lists_only_what_changes_unless_all(
+    org: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    from territorial.cli.app import app
+
+    with_quiet_manager(org)
+    args = ["--database", db_url, "--format", "csv", "compare", "Base", "Plan"]
+    out = CliRunner().invoke(app, [*args, "--show", "users", "--by-manager", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == ["user", "005A"]
+    status = " ".join(out.stderr.split())
+    assert "2 users without changes not shown (--all lists them)." in status
+    assert "Wrote 1 manager packet to" in status
+    assert "skipped 1 manager whose area has no change." in status
+    out = CliRunner().invoke(app, [*args, "--show", "users", "--all"])
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == [
+        "user", "005A", "005B", "005D",
+    ]  # fmt: skip
+    out = CliRunner().invoke(app, [*args, "--show", "territories"])
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == ["territory", "East", "West"]
 
 
 def test_cli_compare(org: Workspace, db_url: str, tmp_path: Path) -> None:

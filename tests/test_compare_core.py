@@ -4,8 +4,10 @@ themselves stay put, with their potential and pipeline."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from territorial.core.compare import Side, compare_sides
+from territorial.core.compare_scope import is_manager_role
 
 TERRITORIES = pl.DataFrame(
     {"territory_pk": [1, 2], "parent_pk": [None, None], "territory": ["West", "East"],
@@ -51,3 +53,33 @@ def test_user_moving_to_another_territory_gains_its_accounts_with_their_value() 
     assert (eight["gained"], eight["lost"], eight["potential_lost"]) == (0, 1, 5.0)
     assert result.summary["users_affected"] == 2
     assert result.accounts["account"].to_list() == ["001C"]
+
+
+@pytest.mark.parametrize(
+    ("role", "manager"),
+    [
+        ("Manager", True),
+        ("Area Manager", True),
+        ("Regional Sales Manager", True),
+        ("Regional VP", True),
+        ("SVP, Sales", True),
+        ("Vice President EMEA", True),
+        ("Sales Director", True),
+        ("Head of Sales", True),
+        ("Chief Revenue Officer", True),
+        ("Director of Customer Success", True),
+        ("Customer Success Manager", False),
+        ("Account Manager", False),
+        ("Key Account Manager", False),
+        ("Partner Manager", False),
+        ("Account Executive", False),
+        ("Territory Owner", False),
+        ("Sales Engineer", False),
+        ("Headquarters Rep", False),
+    ],
+)
+def test_manager_roles_are_people_managers_not_titles_ending_in_manager(
+    role: str, manager: bool
+) -> None:
+    assert is_manager_role(role) is manager
+    assert is_manager_role(role.upper()) is manager

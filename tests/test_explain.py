@@ -183,6 +183,21 @@ def test_unknown_names_are_not_found(
     assert kind in str(err.value)
 
 
+def test_a_shared_name_lists_the_accounts_that_have_it(plan: Workspace, db_url: str) -> None:
+    with plan.session() as s:
+        s.add_all(
+            Account(id=f"002{n:02d}", name="Cedar Group LLC", billing_city="Austin",
+                    billing_state_code="TX" if n % 2 else None, billing_country_code="US")
+            for n in range(12)
+        )  # fmt: skip
+    result = runner.invoke(app, ["--database", db_url, "explain", "Cedar Group LLC", "-m", "Plan"])
+    assert result.exit_code == 1
+    error = " ".join(result.stderr.split())
+    assert error.startswith("Error: 12 accounts are named 'Cedar Group LLC': 00200 (Austin, US);")
+    assert "00201 (Austin, TX); " in error and "00209 (Austin, TX); and 2 more." in error
+    assert "00210" not in error and "Use the account id instead of the name" in error
+
+
 def test_rows_give_one_row_per_item(plan: Workspace) -> None:
     assignments.assign_account(plan, "Plan", "001A", "Named")
     rows = explain(plan, "001A", model="Plan").rows()

@@ -185,6 +185,18 @@ def test_clone_copies_everything_design_lists_but_not_rule_assignments(org: Work
         assert s.get(TerritoryRow, assoc.territory_pk).model_pk == plan.pk  # type: ignore[union-attr]
 
 
+def test_cli_clone_says_a_run_comes_next(org: Workspace, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from territorial.cli.app import app
+
+    out = CliRunner().invoke(app, ["--database", db_url, "model", "clone", "Base", "FY28 Plan"])
+    assert out.exit_code == 0, out.output
+    status = " ".join(out.stderr.split())
+    assert status.startswith("Cloned Base into planning model FY28_Plan: 3 territories, 0 rules.")
+    assert "Next: 'territorial run FY28_Plan'" in status
+
+
 def test_clone_leaves_source_untouched(org: Workspace) -> None:
     assignments.assign_account(org, "Base", "001A", "East")
     models.clone_model(org, "Base", "Plan")

@@ -56,6 +56,23 @@ def test_planning_models_on_request(live: Workspace) -> None:
     assert saved.territories == {"Live": ["South"], "Next": ["South"]}
 
 
+def test_archived_model_is_refused_with_advice_that_exists(live: Workspace, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from territorial.cli.app import app
+
+    models.archive_model(live, "Next")
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "account", "set", "001A", "BillingStateCode=TX", "--model", "Next"],
+    )
+    assert out.exit_code == 1
+    error = " ".join(out.stderr.split())
+    assert "Model 'Next' is archived" in error and "--preview" not in error
+    assert "'territorial model clone Next NEW_NAME'" in error
+    assert online.save_account(live, "001A", {}).territories == {"Live": ["West"]}  # unchanged
+
+
 def test_new_account_is_created_and_assigned(live: Workspace) -> None:
     saved = online.save_account(live, "001Z", {"Name": "Zeta", "BillingStateCode": "or"})
     assert saved.created and saved.territories == {"Live": ["West"]}

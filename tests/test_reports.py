@@ -85,6 +85,24 @@ def test_summary_rolls_up_distinct_accounts_and_opportunities(base: Workspace) -
     assert (east["parent"], east["depth"]) == ("NA", 1)
 
 
+def test_summary_table_shows_subtree_figures_as_its_title_says(
+    base: Workspace, db_url: str
+) -> None:
+    from territorial.cli.app import app
+
+    out = CliRunner().invoke(app, ["--database", db_url, "report", "summary", "-m", "Base"])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Territory summary: subtree totals")
+    header = next(line for line in lines if "territory" in line and "users" in line)
+    columns = [c.strip() for c in header.split("┃")[1:-1]]
+    na = next(line for line in lines if line.startswith("│ NA "))
+    row = dict(zip(columns, (c.strip() for c in na.split("│")[1:-1]), strict=True))
+    # NA holds 001A itself and Bo; West below it has 001A again, East 001B, and Ana.
+    assert (row["accounts"], row["own_accounts"], row["users"]) == ("2", "1", "2")
+    assert (row["potential"], row["pipeline"]) == ("30", "300")
+
+
 def test_closed_won_window_follows_as_of(base: Workspace) -> None:
     frame = reports.territory_summary(base, "Base", as_of=date(2026, 4, 30))
     west = frame.filter(pl.col("territory") == "West").row(0, named=True)
@@ -106,6 +124,15 @@ def test_unassigned_multi_users_empty(base: Workspace) -> None:
 def test_users_without_territories_are_listed(org: Workspace) -> None:
     users = reports.users_report(org, "Base")
     assert users.filter(pl.col("territory").is_null())["user"].to_list() == ["005A", "005B"]
+
+
+def test_counts_read_in_the_singular_for_one(org: Workspace, db_url: str) -> None:
+    from territorial.cli.app import app
+
+    assignments.assign_user(org, "Base", "005A", "West", role="Account Executive")
+    out = CliRunner().invoke(app, ["--database", db_url, "report", "users", "-m", "Base"])
+    assert out.exit_code == 0, out.output
+    assert "1 user holds no territory in this model." in out.stderr
 
 
 def test_revenue_by_quarter(base: Workspace) -> None:
@@ -157,6 +184,22 @@ def test_cli_reports(base: Workspace, db_url: str, tmp_path: Path) -> None:
     assert out.exit_code == 0 and pl.read_parquet(target).height == 1
     out = runner.invoke(app, [*args, "--format", "json", "report", "balance", "-m", "Base"])
     assert '"gini"' in out.output
+
+
+def test_balance_chart_reads_as_people_talk(base: Workspace, db_url: str, tmp_path: Path) -> None:
+    from territorial.cli.app import app
+
+    chart = tmp_path / "users.svg"
+    args = ["--database", db_url, "report", "balance", "-m", "Base", "--level", "users"]
+    out = CliRunner().invoke(app, [*args, "--chart", str(chart)])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("annual_revenue per user (Base)")
+    svg = chart.read_text()
+    assert "annual_revenue per user (Base)" in svg and "(top level)" not in svg
+    assert "Ana Lima" in svg and "005A" not in svg  # bars named after people, not ids
+    by_parent = reports.balance_report(base, "Base", parent="NA", measure="pipeline")
+    assert by_parent.title == "open pipeline per child of NA (Base)"
+    assert by_parent.labels == ["East", "West"]
 
 
 def test_demo_organisation_reports_agree(ws: Workspace) -> None:

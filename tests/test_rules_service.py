@@ -112,3 +112,11 @@ def test_cli_rule_commands(org: Workspace, db_url: str) -> None:
     code, out = cli("rule", "add", "Base", "Oops", "--item", "Planet__c equals Mars")
     assert code == 1
     assert "Error: Rule 'Oops', item 1" in out and "Traceback" not in out
+    cli("rule", "add", "Base", "Placeholder")
+    cli("rule", "add", "Base", "East states", "--item", "BillingStateCode equals NY")
+    code, out = cli("rule", "check", "Base")
+    out = " ".join(out.split())
+    assert code == 0 and "2 rules attached to no territory" in out
+    assert "East_states, Placeholder" in out
+    # The empty rule's warning and one per unattached rule.
+    assert out.endswith("3 rules, 0 with errors, 3 warnings.")

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,12 +26,33 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
+from territorial.core.text import plural
 from territorial.errors import TerritorialError
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+UNWRAPPED_WIDTH = 100_000
+"""The width of output that is not a terminal: wide enough that nothing wraps."""
+
+
+class CliConsole(Console):
+    """A Rich console that wraps at the terminal's width, and not at all when the output is
+    a pipe or a file (a table is then as wide as its content), unless ``COLUMNS`` is set."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self._width is None and not self.is_terminal and not self._environ.get("COLUMNS"):
+            return ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+console = CliConsole()
+err_console = CliConsole(stderr=True)
 
 
 class OutputFormat(StrEnum):
@@ -150,15 +171,6 @@ def report(ctx: typer.Context, sentence: str, row: dict[str, Any]) -> None:
         console.print(sentence, highlight=False, soft_wrap=True)
     else:
         render(ctx, [row])
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 item``, ``2 items``, ``1,000 accounts``.
-
-    >>> plural(1, "item"), plural(1200, "territory", "territories")
-    ('1 item', '1,200 territories')
-    """
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def message(text: str) -> None:

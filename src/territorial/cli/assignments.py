@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, render, workspace
+from territorial.cli._common import message, plural, render, workspace
 from territorial.services import assignments, online
 
 user_app = typer.Typer(help="Users on territories, with their roles.", no_args_is_help=True)
@@ -149,7 +149,9 @@ def account_set(
         pairs[name.strip()] = value
     saved = online.save_account(workspace(ctx), account, pairs, models=model or [])
     verb = "Created" if saved.created else "Updated"
-    message(f"{verb} {saved.id}: {saved.added} assignment(s) added, {saved.removed} removed.")
+    message(
+        f"{verb} {saved.id}: {plural(saved.added, 'assignment')} added, {saved.removed:,} removed."
+    )
     render(
         ctx,
         [

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, render, workspace
+from territorial.cli._common import message, plural, render, workspace
 from territorial.services import compare as service
 from territorial.services import packets
 
@@ -30,8 +30,9 @@ def compare(
         list[str] | None,
         typer.Option(
             "--manager-role",
-            help="Role that makes a manager (repeatable; default: roles containing Manager, "
-            "VP, Director or Head).",
+            help="Role that makes a manager (repeatable; default: roles with the word "
+            "Manager, VP, Vice President, Director, Head or Chief, but not individual "
+            "contributors' titles such as Account Manager or Customer Success Manager).",
         ),
     ] = None,
     measure: Annotated[
@@ -43,27 +44,52 @@ def compare(
             "--show", help="What to print: summary, accounts, territories, users, opportunities."
         ),
     ] = "summary",
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also list territories and users with no change, and write a packet for "
+            "every manager, changed or not.",
+        ),
+    ] = False,
 ) -> None:
     """Compare two models: accounts and open opportunities that change territory, gains and
     losses per territory and per user; 'compare PLAN' compares the active model with PLAN.
+    A model whose rules were never run is refused: run it first ('territorial run PLAN').
 
     Example: territorial compare FY2028_Plan --output impact/ --by-manager packets/
     """
     ws = workspace(ctx)
     result = service.compare_models(ws, a, b, measure=measure)
-    tables = result.tables()
+    tables = result.tables(unchanged=all_)
     if show == "summary":
         rows = [{"measure": k, "value": v} for k, v in result.summary.items()]
         render(ctx, rows, title=f"{result.before} → {result.after}")
     elif show in tables:
         render(ctx, tables[show], title=f"{show}: {result.before} → {result.after}")
+        hidden = result.tables()[show].height - tables[show].height
+        if hidden:
+            message(
+                f"{plural(hidden, show[:-1], show)} without changes not shown (--all lists them)."
+            )
     else:
         raise typer.BadParameter(f"use summary or one of {', '.join(tables)}", param_hint="--show")
     if output is not None:
         paths = service.write_comparison(result, output)
-        message(f"Wrote {len(paths)} tables to {output}.")
+        message(f"Wrote {plural(len(paths), 'table')} to {output}.")
     if by_manager is not None:
-        written = packets.write_packets(
-            ws, a, b, folder=by_manager, manager_roles=manager_role, comparison=result
+        done = packets.write_packets(
+            ws,
+            a,
+            b,
+            folder=by_manager,
+            manager_roles=manager_role,
+            comparison=result,
+            unchanged=all_,
         )
-        message(f"Wrote {len(written)} manager packets to {by_manager}.")
+        skipped = (
+            f"; skipped {plural(len(done.unchanged), 'manager')} whose area has no change"
+            if done.unchanged
+            else ""
+        )
+        message(f"Wrote {plural(len(done.written), 'manager packet')} to {by_manager}{skipped}.")

@@ -11,6 +11,7 @@ from territorial.cli._common import (
     OutputFormat,
     console,
     message,
+    plural,
     progress,
     render,
     state,
@@ -65,10 +66,10 @@ def show_overview(ctx: typer.Context, overview: Overview) -> None:
         return
     console.print(
         f"[bold]Model {overview.model}[/bold] ({overview.state}): "
-        f"{overview.territories} territories, "
-        f"{overview.accounts_assigned:,} of {overview.accounts_total:,} accounts assigned "
-        f"({overview.accounts_unassigned:,} unassigned), "
-        f"{overview.users_assigned} of {overview.users_total} users on territories."
+        f"{plural(overview.territories, 'territory', 'territories')}, "
+        f"{overview.accounts_assigned:,} of {plural(overview.accounts_total, 'account')} "
+        f"assigned ({overview.accounts_unassigned:,} unassigned), "
+        f"{overview.users_assigned:,} of {plural(overview.users_total, 'user')} on territories."
     )
     table = Table(title="Accounts per top-level territory", title_justify="left")
     for column in ("territory", "name", "territories", "accounts", "users"):

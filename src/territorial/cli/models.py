@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, render, workspace
+from territorial.cli._common import message, plural, render, workspace
 from territorial.services import models
 
 app = typer.Typer(help="Territory models and their lifecycle.", no_args_is_help=True)
@@ -78,7 +78,9 @@ def clone(
     info = models.clone_model(workspace(ctx), model, name, developer_name=developer_name)
     message(
         f"Cloned {info.cloned_from} into planning model {info.developer_name}: "
-        f"{info.territories} territories, {info.rules} rules."
+        f"{plural(info.territories, 'territory', 'territories')}, {plural(info.rules, 'rule')}. "
+        f"Rule assignments are not copied. Next: 'territorial run "
+        f"{info.developer_name}', then 'territorial compare {info.developer_name}'."
     )
 
 

@@ -79,4 +79,4 @@ def assign(
     )
     if changes is not None:
         write_table(result.changes, changes)
-        message(f"Wrote {result.changes.height:,} changes to {changes}.")
+        message(f"Wrote {plural(result.changes.height, 'change')} to {changes}.")

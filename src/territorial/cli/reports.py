@@ -11,7 +11,7 @@ from typing import Annotated, cast
 import polars as pl
 import typer
 
-from territorial.cli._common import OutputFormat, message, render, state, workspace
+from territorial.cli._common import OutputFormat, message, plural, render, state, workspace
 from territorial.io import charts
 from territorial.io.tabular import write_table
 from territorial.services import reports
@@ -35,10 +35,13 @@ MeasureOpt = Annotated[
 ]
 
 
+SUMMARY_TITLE = "Territory summary: subtree totals; own_accounts is the territory's own"
+
+
 def _emit(ctx: typer.Context, frame: pl.DataFrame, output: Path | None, title: str) -> None:
     if output is not None:
         write_table(frame, output)
-        message(f"Wrote {frame.height:,} rows to {output}.")
+        message(f"Wrote {plural(frame.height, 'row')} to {output}.")
     else:
         render(ctx, frame, title=title)
 
@@ -55,7 +58,9 @@ def summary(
     output: OutputOpt = None,
 ) -> None:
     """Per territory, own and rolled up through the hierarchy: accounts, potential, open and
-    weighted pipeline, closed-won in the last 12 months, users and roles.
+    weighted pipeline, closed-won in the last 12 months, users and roles. The table shows
+    the subtree figures and each territory's own accounts; --format csv/json and --output
+    have every column.
 
     Example: territorial report summary --model FY2027_Territories --as-of 2026-06-30
     """
@@ -63,18 +68,19 @@ def summary(
     frame = reports.territory_summary(workspace(ctx), model, measure=measure, as_of=day)
     if output is None and state(ctx).format is OutputFormat.table:
         frame = _compact(frame)
-    _emit(ctx, frame, output, "Territory summary (subtree totals; CSV/JSON have own figures too)")
+    _emit(ctx, frame, output, SUMMARY_TITLE)
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:
-    """The summary narrow enough for a terminal: the tree indented, subtree figures rounded."""
+    """The summary narrow enough for a terminal: the tree indented, every figure the
+    subtree's (money rounded) but ``own_accounts``."""
     money = ["potential_subtree", "pipeline_subtree", "weighted_subtree", "won_12m_subtree"]
     return frame.select(
         territory=pl.lit("  ").repeat_by(pl.col("depth")).list.join("") + pl.col("territory"),
-        accounts="accounts",
-        subtree="accounts_subtree",
+        accounts="accounts_subtree",
+        own_accounts="accounts",
         **{c.removesuffix("_subtree"): pl.col(c).round(0).cast(pl.Int64) for c in money},
-        users="users",
+        users="users_subtree",
     )
 
 
@@ -112,7 +118,9 @@ def users(ctx: typer.Context, model: ModelOpt = None, output: OutputOpt = None) 
     frame = reports.users_report(workspace(ctx), model)
     idle = frame.filter(pl.col("territory").is_null()).height
     _emit(ctx, frame, output, "Users by territory")
-    message(f"{idle} users hold no territory in this model.")
+    message(
+        f"{plural(idle, 'user')} {'holds' if idle == 1 else 'hold'} no territory in this model."
+    )
 
 
 @app.command("empty")
@@ -187,10 +195,10 @@ def balance(
         roles=role,
     )
     stats = result.stats
-    title = f"{result.measure} across {result.level} ({result.scope}, {result.model})"
+    title = result.title
     if chart is not None:
         fig = charts.balance_figure(
-            result.units["unit"].to_list(), result.units["value"].to_list(), title=title
+            result.labels, result.units["value"].to_list(), title=title, ylabel=result.measure
         )
         message(f"Wrote {charts.save(fig, chart)}.")
     if lorenz is not None:
@@ -198,7 +206,7 @@ def balance(
         message(f"Wrote {charts.save(fig, lorenz)}.")
     if output is not None:
         write_table(result.units, output)
-        message(f"Wrote {result.units.height:,} rows to {output}.")
+        message(f"Wrote {plural(result.units.height, 'row')} to {output}.")
     elif state(ctx).format is OutputFormat.json:
         payload = {
             "model": result.model,
@@ -214,7 +222,7 @@ def balance(
     else:
         render(ctx, result.units, title=title)
     message(
-        f"{stats.n} units, mean {stats.mean:,.2f}, CV {stats.cv:.3f}, max deviation "
+        f"{plural(stats.n, 'unit')}, mean {stats.mean:,.2f}, CV {stats.cv:.3f}, max deviation "
         f"{stats.max_deviation:.1%}, within ±5/±10/±15 %: {stats.within_5:.0%} / "
         f"{stats.within_10:.0%} / {stats.within_15:.0%}, Gini {stats.gini:.3f}."
     )

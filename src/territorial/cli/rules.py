@@ -172,7 +172,8 @@ def check(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Argument(help="Model (default: the active one).")] = None,
 ) -> None:
-    """Validate every rule of a model at once; list warnings and unattached rules.
+    """Validate every rule of a model at once; list warnings, and rules attached to no
+    territory (each counted as a warning).
 
     Exits with status 1 when a rule has an error.
 
@@ -182,11 +183,16 @@ def check(
     for w in result.warnings:
         message(f"[yellow]Warning:[/yellow] {w}")
     if result.unattached:
-        message(f"Attached to no territory: {', '.join(result.unattached)}")
+        message(
+            f"[yellow]Warning:[/yellow] {plural(len(result.unattached), 'rule')} attached to no "
+            f"territory (assigning nothing; see 'territorial rule attach'): "
+            f"{', '.join(result.unattached)}"
+        )
     for e in result.errors:
         message(f"[red]Error:[/red] {e}")
     message(
-        f"{result.rules} rules, {len(result.errors)} with errors, {len(result.warnings)} warnings."
+        f"{plural(result.rules, 'rule')}, {len(result.errors)} with errors, "
+        f"{plural(result.warning_count, 'warning')}."
     )
     if result.errors:
         raise typer.Exit(1)

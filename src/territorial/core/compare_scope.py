@@ -14,16 +14,30 @@ import polars as pl
 
 from territorial.core.compare import Comparison
 
-MANAGER_ROLES = r"manager|vp|director|head"
-"""Roles matching this pattern (case-insensitive) make their holder a manager of the
-territory's subtree for change-impact packets."""
+MANAGER_WORDS = r"managers?|[aes]?vps?|vice[ -]presidents?|directors?|head|chief"
+"""Words that make a role manager-like, as whole words: Manager, VP (SVP, EVP, AVP), Vice
+President, Director, Head, Chief."""
+
+CONTRIBUTOR_MANAGERS = (
+    r"account|success|partner|channel|alliances?|product|project|program|relationship|renewals?"
+)
+"""Words before "Manager" in individual contributors' titles, which are not manager-like:
+Account Manager (and Key or Technical Account Manager), Customer Success Manager, Partner,
+Channel, Alliance, Product, Project, Program, Relationship and Renewals Manager."""
+
+MANAGER_ROLES = rf"^(?!.*\b(?:{CONTRIBUTOR_MANAGERS})\s+managers?\b).*\b(?:{MANAGER_WORDS})\b"
+"""Roles matching this pattern (a Python regular expression, searched case-insensitively)
+are manager-like: their holder is a manager of the territory's subtree for change-impact
+packets, and ``report balance --level users`` leaves them out by default."""
 
 
 def is_manager_role(role: str, pattern: str = MANAGER_ROLES) -> bool:
     """Whether a role in territory makes its holder a manager (case-insensitive search).
 
-    >>> is_manager_role("Regional VP"), is_manager_role("Account Executive")
-    (True, False)
+    >>> is_manager_role("Regional VP"), is_manager_role("Area Manager")
+    (True, True)
+    >>> is_manager_role("Account Executive"), is_manager_role("Customer Success Manager")
+    (False, False)
     """
     return re.search(pattern, role, flags=re.IGNORECASE) is not None
 
@@ -148,4 +162,12 @@ def scoped(comparison: Comparison, scope: Collection[str]) -> ScopedImpact:
     return ScopedImpact(accounts, users, opps, _scope_summary(accounts, opps))
 
 
-__all__ = ["MANAGER_ROLES", "ScopedImpact", "is_manager_role", "scoped", "subtree_names"]
+__all__ = [
+    "CONTRIBUTOR_MANAGERS",
+    "MANAGER_ROLES",
+    "MANAGER_WORDS",
+    "ScopedImpact",
+    "is_manager_role",
+    "scoped",
+    "subtree_names",
+]

@@ -38,10 +38,15 @@ def _style() -> Any:
 
 
 def balance_figure(
-    units: Sequence[str], values: Sequence[float], *, title: str = "", band: float = BAND
+    units: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str = "",
+    ylabel: str = "",
+    band: float = BAND,
 ) -> Figure:
     """Bars per unit with the mean and the target band (mean ± ``band``); bars outside the
-    band are red."""
+    band are red. The value axis reads 250k, 1.2M, 30B."""
     mean = sum(values) / len(values) if values else 0.0
     low, high = mean * (1 - band), mean * (1 + band)
     with _style():
@@ -50,9 +55,10 @@ def balance_figure(
         colors = [_BAR if low <= v <= high else _OUTSIDE for v in values]
         ax.bar(range(len(units)), values, color=colors)
         ax.axhspan(low, high, color="#72b7b2", alpha=0.25, label=f"target ±{band:.0%}")
-        ax.axhline(mean, color="#333333", linewidth=1, label=f"mean {mean:,.0f}")
+        ax.axhline(mean, color="#333333", linewidth=1, label=f"mean {_short(mean)}")
         ax.set_xticks(range(len(units)), list(units), rotation=60, ha="right")
         ax.set_title(title, loc="left")
+        ax.set_ylabel(ylabel)
         ax.legend(loc="upper right", frameon=False)
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_short))
         fig.tight_layout()
@@ -104,10 +110,22 @@ def gains_losses_figure(
 
 
 def _short(value: float, _pos: object = None) -> str:
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    """A number as people read it on an axis: three significant digits and a suffix.
+
+    >>> [_short(v) for v in (0, 0.25, 950, 1200, 2.5e6, 30.99e9, 1.2e12, 4.56e15)]
+    ['0', '0.25', '950', '1.2k', '2.5M', '31B', '1.2T', '4,560T']
+    """
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
+            return _digits(value / size) + suffix
+    return _digits(value)
+
+
+def _digits(value: float) -> str:
+    """Three significant digits, never in exponent form."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{float(f'{value:.3g}'):g}"
 
 
 def svg_text(fig: Figure) -> str:

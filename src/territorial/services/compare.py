@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from territorial.core.compare import Comparison, Side, compare_sides
 from territorial.core.model import ModelState
-from territorial.errors import ValidationError
+from territorial.errors import Conflict, ValidationError
 from territorial.io.tabular import write_table
 from territorial.services import lookup
 from territorial.services.reports import (
@@ -29,7 +30,7 @@ from territorial.services.reports import (
 )
 from territorial.services.workspace import Workspace
 from territorial.store.bulk import read_frame
-from territorial.store.schema import TerritoryModelRow
+from territorial.store.schema import RuleAssociationRow, RuleRow, RunRow, TerritoryModelRow
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,24 @@ class ModelComparison:
     def summary(self) -> dict[str, float | int]:
         return {"before": self.before, "after": self.after, **self.result.summary}  # type: ignore[dict-item]
 
-    def tables(self) -> dict[str, pl.DataFrame]:
-        """The detail tables as users read them (ids and developer names)."""
+    def tables(self, *, unchanged: bool = True) -> dict[str, pl.DataFrame]:
+        """The detail tables as users read them (ids and developer names). With
+        ``unchanged=False``, territories and users only where accounts are gained or lost."""
         named = self.users.select("user_pk", "user", "name")
-        return {
-            "accounts": self.result.accounts.drop("account_pk"),
-            "territories": self.result.territories,
-            "users": named.join(self.result.users, on="user_pk")
+        territories = self.result.territories
+        users = (
+            named.join(self.result.users, on="user_pk")
             .filter((pl.col("accounts_before") + pl.col("accounts_after")) > 0)
             .drop("user_pk")
-            .sort("name"),
+            .sort("name")
+        )
+        if not unchanged:
+            changed = (pl.col("gained") + pl.col("lost")) > 0
+            territories, users = territories.filter(changed), users.filter(changed)
+        return {
+            "accounts": self.result.accounts.drop("account_pk"),
+            "territories": territories,
+            "users": users,
             "opportunities": self.result.opportunities.drop("opportunity_pk"),
         }
 
@@ -79,6 +88,25 @@ def _side(session: Session, row: TerritoryModelRow) -> tuple[ModelFrames, Side]:
     return data, side
 
 
+def require_run(session: Session, row: TerritoryModelRow) -> None:
+    """Refuse a model whose rules were never run: none of its accounts are assigned by rule
+    yet, so comparing it would report them all as unassigned. A model without active rules
+    attached to a territory (manual assignments only) needs no run."""
+    has_rules = session.scalar(
+        select(RuleAssociationRow.pk)
+        .join(RuleRow, RuleRow.pk == RuleAssociationRow.rule_pk)
+        .where(RuleRow.model_pk == row.pk, RuleRow.active)
+        .limit(1)
+    )
+    ran = session.scalar(select(RunRow.pk).where(RunRow.model_pk == row.pk).limit(1))
+    if has_rules is not None and ran is None:
+        raise Conflict(
+            f"Model {row.developer_name!r} has never been run: its rules have assigned no "
+            "account yet, so the comparison would show their accounts as unassigned.",
+            hint=f"Run it first: 'territorial run {row.developer_name}', then compare again.",
+        )
+
+
 def compare_models(
     ws: Workspace, a: str, b: str | None = None, *, measure: str = DEFAULT_MEASURE
 ) -> ModelComparison:
@@ -94,6 +122,8 @@ def compare_models(
                 f"Both sides are model {before_row.developer_name!r}.",
                 hint="Name two different models, or one plan to compare with the active model.",
             )
+        for row in (before_row, after_row):
+            require_run(session, row)
         before_frames, before = _side(session, before_row)
         after_frames, after = _side(session, after_row)
         accounts = load_accounts(session, measure)
@@ -134,4 +164,4 @@ def write_comparison(comparison: ModelComparison, folder: Path | str) -> list[Pa
     return written
 
 
-__all__ = ["ModelComparison", "compare_models", "write_comparison"]
+__all__ = ["ModelComparison", "compare_models", "require_run", "write_comparison"]

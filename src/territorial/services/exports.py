@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from territorial.core.fields import Field, FieldType, RecordKind
+from territorial.core.text import plural
 from territorial.io.tabular import write_table
 from territorial.services import lookup
 from territorial.services.fields import catalog
@@ -48,8 +49,10 @@ class ExportResult:
 
         >>> ExportResult("account", "out.csv", 2).summary()
         'out.csv: 2 account rows written.'
+        >>> ExportResult("user", "users.csv", 1).summary()
+        'users.csv: 1 user row written.'
         """
-        return f"{self.path}: {self.rows} {self.kind} rows written."
+        return f"{self.path}: {plural(self.rows, self.kind + ' row')} written."
 
 
 def _select(kind: RecordKind, fields: list[Field]) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from territorial.core import tree as walks
 from territorial.core.model import AccessLevel
 from territorial.core.naming import require_developer_name
+from territorial.core.text import plural
 from territorial.errors import Conflict, ValidationError
 from territorial.services import audit, lookup
 from territorial.services.models import require_editable
@@ -299,8 +300,8 @@ def remove_territory(ws: Workspace, model: str, territory: str, *, subtree: bool
         if children and not subtree:
             names = ", ".join(sorted(c.developer_name for c in children)[:5])
             raise Conflict(
-                f"Territory {row.developer_name!r} has {len(children)} child territories "
-                f"({names}).",
+                f"Territory {row.developer_name!r} has "
+                f"{plural(len(children), 'child territory', 'child territories')} ({names}).",
                 hint="Move them first, or remove the whole subtree with --subtree.",
             )
         doomed = sorted(walks.subtree(_parents(session, model_row.pk), row.pk))

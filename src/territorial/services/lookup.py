@@ -90,17 +90,36 @@ def user(session: Session, key: str) -> SalesUser:
     raise NotFound("user", key, hint="Import users first ('territorial import users FILE').")
 
 
+ACCOUNTS_LISTED = 10
+"""Accounts sharing a name that an ambiguous-name error lists (it counts them all)."""
+
+
 def account(session: Session, key: str) -> Account:
-    """An account by external id, or by exact name when that is unique."""
+    """An account by external id, or by exact name when that is unique. A name several
+    accounts share is refused with the first of them listed (id, city and state)."""
     row = session.scalar(select(Account).where(Account.id == key))
     if row is not None:
         return row
-    rows = list(session.scalars(select(Account).where(Account.name == key).limit(2)))
+    named = select(Account).where(Account.name == key)
+    rows = list(session.scalars(named.order_by(Account.id).limit(ACCOUNTS_LISTED)))
     if len(rows) == 1:
         return rows[0]
     if rows:
-        raise Conflict(f"Several accounts are named {key!r}.", hint="Use the account id.")
+        total = session.scalar(select(func.count()).select_from(named.subquery())) or len(rows)
+        listed = "; ".join(f"{r.id} ({_place(r)})" for r in rows)
+        more = f"; and {total - len(rows):,} more" if total > len(rows) else ""
+        raise Conflict(
+            f"{total:,} accounts are named {key!r}: {listed}{more}.",
+            hint=f"Use the account id instead of the name, e.g. {rows[0].id!r}.",
+        )
     raise NotFound("account", key, hint="Use the account's id as imported.")
+
+
+def _place(row: Account) -> str:
+    """Where an account is, to tell namesakes apart: city and state (or country)."""
+    region = row.billing_state_code or row.billing_state or row.billing_country_code
+    parts = [p for p in (row.billing_city, region) if p]
+    return ", ".join(parts) or "no address"
 
 
 __all__ = [

@@ -193,7 +193,13 @@ def _models(session: Session, names: Sequence[str]) -> list[TerritoryModelRow]:
         targets.append(active)
     for name in names:
         model = lookup.model(session, name)
-        runs.require_assignable(model)
+        dev = model.developer_name
+        runs.require_assignable(
+            model,
+            hint=f"Name only planning models with --model. To work on this one, clone it "
+            f"('territorial model clone {dev} NEW_NAME') or activate it "
+            f"('territorial model activate {dev}').",
+        )
         if all(m.pk != model.pk for m in targets):
             targets.append(model)
     return targets

@@ -1,9 +1,10 @@
 """Change-impact packets: one page per manager, before a realignment goes live.
 
-A manager is a user holding a manager-like role (default: a role containing Manager, VP,
-Director or Head, any case) on a territory, in either model; the packet covers the
-subtrees of every territory they manage, in both models. Each packet is a self-contained
-HTML page (inline CSS and SVG, nothing fetched) with a CSV of its account changes beside it.
+A manager is a user holding a manager-like role (default:
+:data:`~territorial.core.compare_scope.MANAGER_ROLES`) on a territory, in either model; the
+packet covers the subtrees of every territory they manage, in both models. Each packet is a
+self-contained HTML page (inline CSS and SVG, nothing fetched) with a CSV of its account
+changes beside it. Managers whose area has no change get no packet unless asked.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class Packet:
     summary: dict[str, float | int]
     html: Path
     csv: Path
+
+
+@dataclass(frozen=True)
+class Packets:
+    """What :func:`write_packets` did: the packets written, and the managers (user ids)
+    left without one because no account or open opportunity of their area changes."""
+
+    written: list[Packet]
+    unchanged: list[str]
 
 
 def _environment() -> jinja2.Environment:
@@ -144,6 +154,15 @@ def _render(
     )
 
 
+def _changes(impact: ScopedImpact) -> bool:
+    """Whether anything changes in a manager's area: an account or open opportunity moves,
+    or a person there gains or loses accounts (a territory changing hands)."""
+    people = impact.users.filter((pl.col("gained") + pl.col("lost")) > 0)
+    return not (
+        impact.accounts.is_empty() and impact.opportunities.is_empty() and people.is_empty()
+    )
+
+
 def write_packets(
     ws: Workspace,
     a: str,
@@ -153,12 +172,14 @@ def write_packets(
     manager_roles: list[str] | None = None,
     measure: str = DEFAULT_MEASURE,
     comparison: ModelComparison | None = None,
-) -> list[Packet]:
-    """Write one HTML packet and one CSV per manager into ``folder``.
+    unchanged: bool = False,
+) -> Packets:
+    """Write one HTML packet and one CSV per manager whose area changes into ``folder``.
 
     ``a``/``b`` as for :func:`territorial.services.compare.compare_models`;
     ``manager_roles`` replaces the default manager-like roles by exact role names
-    (case-insensitive).
+    (case-insensitive); ``unchanged`` writes a packet for managers whose area has no
+    change too.
     """
     comparison = comparison or compare_models(ws, a, b, measure=measure)
     pattern = manager_pattern(manager_roles)
@@ -171,9 +192,13 @@ def write_packets(
         zip(comparison.users["user_pk"].to_list(), comparison.users.rows(named=True), strict=True)
     )
     packets: list[Packet] = []
+    skipped: list[str] = []
     for user_pk, scope in sorted(managers(comparison, pattern).items()):
         person = people[user_pk]
         impact = scoped(comparison.result, scope)
+        if not unchanged and not _changes(impact):
+            skipped.append(person["user"])
+            continue
         reps = _reps(comparison, impact, user_pk)
         stem = f"{_slug(person['name'])}-{_slug(person['user'])}"
         csv_path, html_path = out / f"{stem}.csv", out / f"{stem}.html"
@@ -206,7 +231,7 @@ def write_packets(
         packets.append(
             Packet(person["user"], person["name"], territories, impact.summary, html_path, csv_path)
         )
-    return packets
+    return Packets(packets, skipped)
 
 
-__all__ = ["MAX_HTML_ROWS", "Packet", "managers", "write_packets"]
+__all__ = ["MAX_HTML_ROWS", "Packet", "Packets", "managers", "write_packets"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import metrics
 from territorial.core import reports as compute
-from territorial.core.compare_scope import MANAGER_ROLES
+from territorial.core.compare_scope import MANAGER_ROLES, is_manager_role
 from territorial.core.engine.opportunities import assign_opportunities
 from territorial.core.fields import FieldType
 from territorial.core.tree import depths
@@ -30,6 +30,14 @@ from territorial.store.schema import TerritoryModelRow
 Level = Literal["siblings", "leaves", "users"]
 LEVELS: tuple[Level, ...] = ("siblings", "leaves", "users")
 SPECIAL_MEASURES = ("accounts", "pipeline", "weighted", "won_12m")
+MEASURE_LABELS = {
+    "accounts": "accounts",
+    "pipeline": "open pipeline",
+    "weighted": "weighted pipeline",
+    "won_12m": "closed-won in 12 months",
+}
+TOP_LEVEL = "(top level)"
+"""The scope of a balance report without a parent territory."""
 DEFAULT_MEASURE = "annual_revenue"
 
 
@@ -341,6 +349,28 @@ class BalanceReport:
     stats: metrics.BalanceStats
     lorenz: pl.DataFrame
 
+    @property
+    def title(self) -> str:
+        """What was measured over what, for people: ``accounts per user under NA
+        (FY2027)``."""
+        measure = MEASURE_LABELS.get(self.measure, self.measure)
+        if self.level == "siblings":
+            units = "top-level territory" if self.scope == TOP_LEVEL else f"child of {self.scope}"
+        else:
+            units = "user" if self.level == "users" else "leaf territory"
+            units += "" if self.scope == TOP_LEVEL else f" under {self.scope}"
+        return f"{measure} per {units} ({self.model})"
+
+    @property
+    def labels(self) -> list[str]:
+        """A label per unit: territories by developer name, users by name (and id when
+        two users share a name)."""
+        if self.level != "users":
+            return list(self.units["unit"].to_list())
+        names = self.units["name"].to_list()
+        ids = self.units["unit"].to_list()
+        return [n if names.count(n) == 1 else f"{n} ({i})" for n, i in zip(names, ids, strict=True)]
+
 
 def _user_values(
     data: ModelFrames,
@@ -353,7 +383,9 @@ def _user_values(
     territories they hold, for users whose role matches ``roles`` (a regular expression;
     None: every role that is not manager-like)."""
     if roles is None:
-        users = data.users.filter(~pl.col("role").str.contains("(?i)" + MANAGER_ROLES))
+        roles_held = data.users["role"].drop_nulls().unique().to_list()
+        managers = [r for r in roles_held if is_manager_role(r)]
+        users = data.users.filter(~pl.col("role").is_in(managers))
     else:
         users = data.users.filter(pl.col("role").str.contains("(?i)" + roles))
     if within is not None:
@@ -463,7 +495,7 @@ def balance_report(
         model=row.developer_name,
         measure=measure,
         level=level,
-        scope=parent or "(top level)",
+        scope=parent or TOP_LEVEL,
         units=units.select("unit", "name").hstack(table.drop("unit")),
         stats=metrics.balance_stats(units["value"]),
         lorenz=metrics.lorenz_curve(units["value"]),

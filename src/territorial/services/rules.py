@@ -320,6 +320,12 @@ class RuleCheck:
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
     unattached: tuple[str, ...]
+    """Rules attached to no territory (each a warning: it assigns nothing)."""
+
+    @property
+    def warning_count(self) -> int:
+        """The warnings about rules, and one per rule attached to no territory."""
+        return len(self.warnings) + len(self.unattached)
 
 
 def check_rules(ws: Workspace, model: str | None = None) -> RuleCheck:

@@ -143,18 +143,19 @@ def _account_scope(session: Session, account_ids: Sequence[str] | None) -> str |
     )
     if missing:
         raise ValidationError(
-            f"Account id(s) not found: {', '.join(missing)}.",
+            f"Account {'id' if len(missing) == 1 else 'ids'} not found: {', '.join(missing)}.",
             hint="Use ids as imported ('territorial export accounts' lists them).",
         )
     return f"account.id IN (SELECT id FROM {table})"
 
 
-def require_assignable(model_row: TerritoryModelRow) -> None:
-    """Refuse to change the assignments of an archived (or transitional) model."""
+def require_assignable(model_row: TerritoryModelRow, *, hint: str | None = None) -> None:
+    """Refuse to change the assignments of an archived (or transitional) model; ``hint``
+    replaces the default advice (preview, or activate the model first)."""
     if model_row.state not in (ModelState.PLANNING, ModelState.ACTIVE):
         raise LifecycleError(
             f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are frozen.",
-            hint="Preview instead (--preview), or activate the model first.",
+            hint=hint or "Preview instead (--preview), or activate the model first.",
         )
 
 
