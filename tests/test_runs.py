@@ -71,6 +71,17 @@ def test_run_assigns_by_effective_rules_and_records_the_run(plan: Workspace) -> 
         assert (run.actor, run.status, run.assignments_written) == ("tester", "succeeded", 4)
 
 
+def test_overlapping_territories_of_one_type_are_warned_about(plan: Workspace) -> None:
+    # US holds CA accounts too, but as West's ancestor: that is the hierarchy, not overlap.
+    assert runs.run_rules(plan, "Plan", preview=True).warnings == []
+    assignments.assign_account(plan, "Plan", "001A", "South")  # by hand; West by rule
+    warnings = runs.run_rules(plan, "Plan", preview=True).warnings
+    assert warnings == [
+        "1 account(s) are in more than one territory of the same type (e.g. 001A in West, "
+        "South): usually rules that overlap. List them with 'territorial report multi'."
+    ]
+
+
 def test_rerun_of_unchanged_model_writes_nothing(plan: Workspace) -> None:
     runs.run_rules(plan, "Plan")
     again = runs.run_rules(plan, "Plan")

@@ -34,6 +34,7 @@ from territorial.services import audit, fields, lookup
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
 from territorial.store.schema import (
+    Account,
     AccountAssignmentRow,
     RuleAssociationRow,
     RuleItemRow,
@@ -285,9 +286,66 @@ def execute_run(
         removed=n_removed,
         duration_ms=int((time.perf_counter() - started) * 1000),
         run_id=run_id,
-        warnings=[str(w) for w in compiled.warnings],
+        warnings=[str(w) for w in compiled.warnings]
+        + _same_type_overlaps(session, model_row.pk, computed, account_where),
         assignments=computed,
     )
+
+
+def _same_type_overlaps(
+    session: Session, model_pk: int, computed: pl.DataFrame, account_where: str | None
+) -> list[str]:
+    """A warning when the run leaves accounts in two unrelated territories (neither an
+    ancestor of the other) of the same type, by rule or by hand: allowed, but usually
+    overlapping rules."""
+    rows = session.execute(
+        select(TerritoryRow.pk, TerritoryRow.parent_pk, TerritoryRow.type_pk).where(
+            TerritoryRow.model_pk == model_pk
+        )
+    ).all()
+    parents = {pk: parent for pk, parent, _ in rows}
+    types = pl.DataFrame(
+        [(pk, type_pk) for pk, _, type_pk in rows],
+        schema={"territory_pk": pl.Int64, "type_pk": pl.Int64},
+        orient="row",
+    )
+    manual = frames.load_assignments(session, model_pk, cause="manual", account_where=account_where)
+    held = pl.concat(
+        [computed.select("account_pk", "territory_pk"), manual.select("account_pk", "territory_pk")]
+    ).unique()
+    typed = held.join(types, on="territory_pk")
+    shared = typed.filter(pl.len().over("account_pk", "type_pk") > 1)
+    lineage = pl.DataFrame(
+        [(pk, a) for pk in parents for a in tree.ancestors(parents, pk)],
+        schema={"below": pl.Int64, "territory_pk": pl.Int64},
+        orient="row",
+    )
+    # Drop every territory that is an ancestor of another the account holds of its type.
+    above = shared.join(
+        shared.select("account_pk", "type_pk", below="territory_pk"), on=["account_pk", "type_pk"]
+    ).join(lineage, on=["below", "territory_pk"], how="semi")
+    deepest = shared.join(above, on=["account_pk", "type_pk", "territory_pk"], how="anti")
+    clashes = (
+        deepest.group_by("account_pk", "type_pk")
+        .agg(pl.col("territory_pk").sort())
+        .filter(pl.col("territory_pk").list.len() > 1)
+        .sort("account_pk")
+    )
+    if clashes.is_empty():
+        return []
+    account_pk, pks = clashes.select("account_pk", "territory_pk").row(0)
+    names = dict(
+        session.execute(
+            select(TerritoryRow.pk, TerritoryRow.developer_name).where(TerritoryRow.pk.in_(pks))
+        ).all()
+    )
+    account = session.scalar(select(Account.id).where(Account.pk == account_pk))
+    return [
+        f"{clashes['account_pk'].n_unique():,} account(s) are in more than one territory of "
+        "the same type "
+        f"(e.g. {account} in {', '.join(names[t] for t in pks)}): usually rules that "
+        "overlap. List them with 'territorial report multi'."
+    ]
 
 
 KEYS = ["account_pk", "territory_pk", "rule_pk"]
