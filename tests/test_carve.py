@@ -20,7 +20,14 @@ from territorial.services.online import save_account
 from territorial.services.runs import run_rules
 from territorial.services.workspace import Workspace
 from territorial.store import frames
-from territorial.store.schema import Account, SalesUser, TerritoryRow, UserAssignmentRow
+from territorial.store.schema import (
+    Account,
+    RuleAssociationRow,
+    RuleRow,
+    SalesUser,
+    TerritoryRow,
+    UserAssignmentRow,
+)
 
 BASE = "FY2027_Territories"
 POTENTIAL = "sqrt(annual_revenue)"
@@ -356,3 +363,32 @@ def test_carving_across_branches_warns(demo: Workspace) -> None:
     assert "--parent BRANCH" in warning
     one = carve_model(demo, BASE, parent="NA_West_Commercial", name="One", **options)  # type: ignore[arg-type]
     assert not any("branches" in w for w in one.warnings)
+
+
+def test_carved_segment_keeps_the_rules_that_define_it(demo: Workspace) -> None:
+    """Every Commercial leaf has the Commercial and US rules besides its own geography:
+    the carved territories keep them with their postal rule, so Enterprise accounts in the
+    same postal codes stay with the Enterprise territories."""
+    result = carve_model(
+        demo, BASE, parent="NA_West_Commercial", name="Comm", territories=4,
+        balance=["accounts"], tolerance=0.2, seed=1,
+    )  # fmt: skip
+    run = run_rules(demo, "Comm")
+    assert not any("same type" in w for w in run.warnings), run.warnings
+    _assert_run_matches_plan(demo, "Comm", result)
+    with demo.session() as session:
+        model = lookup.model(session, "Comm")
+        attached = session.execute(
+            select(TerritoryRow.developer_name, RuleRow.developer_name)
+            .join(RuleAssociationRow, RuleAssociationRow.territory_pk == TerritoryRow.pk)
+            .join(RuleRow, RuleRow.pk == RuleAssociationRow.rule_pk)
+            .where(TerritoryRow.model_pk == model.pk)
+        ).all()
+        rules = set(
+            session.scalars(select(RuleRow.developer_name).where(RuleRow.model_pk == model.pk))
+        )
+    for t in result.territories:
+        mine = {r for n, r in attached if n == t.developer_name}
+        assert mine == {"Commercial_Revenue", "US_Accounts", f"{t.developer_name}_Carve"}
+    # The replaced leaves' own geography rules went with them.
+    assert "CA_Bay_Area_Rule" not in rules and "West_Ent_Pacific_Rule" in rules

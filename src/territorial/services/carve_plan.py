@@ -255,6 +255,7 @@ def write_plan(
     clone_subtree = [rows[n].pk for n in old.values()]
     type_pk = scope.leaves[0].type_pk if scope.leaves else parent.type_pk
     scope_accounts = scope.accounts["account_pk"].to_list()
+    shared = _shared_rules(session, model, rows, scope)
     leaves = [rows[n].pk for n in names if n in rows] if rebalance else clone_subtree
     used = set(
         session.scalars(
@@ -279,7 +280,6 @@ def write_plan(
             update(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)).values(parent_pk=None)
         )
         session.execute(delete(TerritoryRow).where(TerritoryRow.pk.in_(clone_subtree)))
-    _drop_orphan_rules(session, used)
     for n in new:
         row = TerritoryRow(
             model_pk=model.pk,
@@ -292,7 +292,49 @@ def write_plan(
         session.add(row)
         rows[n] = row
     session.flush()
+    session.add_all(
+        RuleAssociationRow(rule_pk=rule_pk, territory_pk=rows[n].pk, inherited=False)
+        for n in names
+        for rule_pk in sorted(shared)
+    )
+    _drop_orphan_rules(session, used)
     return {n: rows[n].pk for n in names}
+
+
+def _shared_rules(
+    session: Session, model: TerritoryModelRow, rows: dict[str, TerritoryRow], scope: Scope
+) -> set[int]:
+    """Rules (pks in the clone) effective on every carved leaf through the carved subtree
+    (attached to the leaf, or inherited from a territory between it and the parent): they
+    say who belongs under the parent (a segment's revenue band, a country), so every carved
+    territory keeps them beside its postal rule. None when the model combines rules with
+    'any', where they cannot narrow a postal rule."""
+    if model.rule_combination != "all" or not scope.leaves:
+        return set()
+    carved = [*scope.leaves, *scope.inner]
+    to_clone = {r.pk: rows[r.developer_name].pk for r in carved}
+    parent_of = {to_clone[r.pk]: to_clone.get(r.parent_pk or 0) for r in carved}
+    parent_pk = to_clone[scope.parent.pk]
+    associations = session.execute(
+        select(
+            RuleAssociationRow.rule_pk,
+            RuleAssociationRow.territory_pk,
+            RuleAssociationRow.inherited,
+        ).where(RuleAssociationRow.territory_pk.in_(parent_of))
+    ).all()
+    shared: set[int] | None = None
+    for leaf in scope.leaves:
+        pk = to_clone[leaf.pk]
+        chain, node = {pk}, parent_of.get(pk)
+        while node is not None and node != parent_pk:
+            chain.add(node)
+            node = parent_of.get(node)
+        effective = {
+            rule for rule, territory, inherited in associations
+            if territory == pk or (territory in chain and inherited)
+        }  # fmt: skip
+        shared = effective if shared is None else shared & effective
+    return shared or set()
 
 
 def _drop_orphan_rules(session: Session, used: set[int]) -> None:
