@@ -33,7 +33,10 @@ def import_metadata(
     ctx: typer.Context,
     folder: Annotated[
         Path,
-        typer.Argument(help="Project root, force-app/main/default or an unpacked mdapi folder."),
+        typer.Argument(
+            help="The metadata folder (force-app/main/default, an unzipped mdapi retrieve) "
+            "or a folder above it, such as the sfdx project root."
+        ),
     ],
     name: Annotated[
         str | None,
@@ -54,8 +57,10 @@ def import_metadata(
     """Create a planning model from Territory2 metadata: types, territories, rules.
 
     Every problem in the folder is listed at once, and nothing is written unless all is well.
+    In an sfdx project, the metadata is looked for below the packageDirectories of
+    sfdx-project.json.
 
-    Example: territorial salesforce import force-app/main/default --name "FY27 from Salesforce"
+    Example: territorial salesforce import my-sfdx-project --name "FY27 from Salesforce"
     """
     result = salesforce.import_salesforce_metadata(
         workspace(ctx),
