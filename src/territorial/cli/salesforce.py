@@ -125,10 +125,18 @@ def dataloader_files(
             "opportunity filter is off).",
         ),
     ] = None,
+    include_closed: Annotated[
+        bool,
+        typer.Option(
+            "--include-closed",
+            help="Update closed opportunities too (default: open ones only, as activation).",
+        ),
+    ] = False,
 ) -> None:
     """Write Data Loader CSV files for account, user and opportunity territories.
 
-    With --against, only rows to insert and rows to delete are written.
+    With --against, only rows to insert and rows to delete are written, and only the open
+    opportunities whose territory changes. The counts and notes go to stderr.
 
     Example: territorial salesforce dataloader FY28_Plan load --against FY27 --id-map ids.csv
     """
@@ -140,6 +148,7 @@ def dataloader_files(
         id_map=id_map,
         include_rule_assignments=include_rule_assignments,
         opportunities=opportunities,
+        include_closed=include_closed,
     )
     render(
         ctx,
@@ -150,5 +159,6 @@ def dataloader_files(
         title=f"Data Loader files for {result.model}"
         + (f" against {result.against}" if result.against else ""),
     )
+    message(result.summary())
     for note in result.notes:
         message(f"Note: {note}.")
