@@ -176,11 +176,11 @@ def export_dataloader_files(
             else None
         )
     notes: list[str] = []
-    counts = {"accounts_added": inserts.height, "accounts_removed": deletes.height}
+    accounts_added, accounts_removed = inserts.height, deletes.height
+    rule_ins = rule_del = 0
     if not include_rule_assignments:
         rule_ins = inserts.filter(pl.col("cause") == "rule").height
         rule_del = deletes.filter(pl.col("cause") == "rule").height
-        counts |= {"rule_accounts_added": rule_ins, "rule_accounts_removed": rule_del}
         inserts = inserts.filter(pl.col("cause") == "manual")
         deletes = deletes.filter(pl.col("cause") == "manual")
         if rule_ins or rule_del:
@@ -228,10 +228,13 @@ def export_dataloader_files(
         against,
         tuple(files),
         tuple(notes),
+        accounts_added=accounts_added,
+        accounts_removed=accounts_removed,
+        rule_accounts_added=rule_ins,
+        rule_accounts_removed=rule_del,
         users_added=user_ins.height,
         users_removed=user_del.height,
         opportunities=delta,
-        **counts,
     )
 
 

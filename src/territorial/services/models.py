@@ -505,9 +505,10 @@ def activate_model(ws: Workspace, key: str, *, include_closed: bool = False) -> 
             },
         )
         info = model_info(session, row)
+        archived = previous.developer_name if previous else None
     return Activation(
         model=info,
-        archived=previous.developer_name if previous else None,
+        archived=archived,
         run=run,
         opportunities=delta,
         assignments_added=added,

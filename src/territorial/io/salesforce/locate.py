@@ -132,8 +132,7 @@ def _several(base: Path, found: list[Path], where: str) -> InputFileError:
         [
             Problem(
                 f"holds several Territory2 metadata folders{where}: {listed}",
-                hint="Give the one to import, e.g. "
-                f"'territorial salesforce import {base / _rel(found[0], base)}'.",
+                hint=f"Give the one to import, e.g. 'territorial salesforce import {found[0]}'.",
             )
         ],
     )
@@ -142,11 +141,11 @@ def _several(base: Path, found: list[Path], where: str) -> InputFileError:
 def _not_found(base: Path, looked: list[str], types: list[Path]) -> InputFileError:
     hint = _HINT
     if types:
+        where = "it" if types[0] == base else _rel(types[0], base)
         hint = (
-            f"{'it' if types[0] == base else _rel(types[0], base)} has {TYPES}/ but no "
-            f"{MODELS}/: retrieve the "
-            "Territory2Model with its territories and rules too (package.xml members "
-            "Territory2Model, Territory2, Territory2Rule and Territory2Type)."
+            f"{where} has {TYPES}/ but no {MODELS}/: retrieve the Territory2Model with its "
+            "territories and rules too (package.xml members Territory2Model, Territory2, "
+            "Territory2Rule and Territory2Type)."
         )
     zips = sorted(p.name for p in base.glob("*.zip"))
     if zips:
