@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from opportunity_helpers import add_deals, in_model, realign_deals
+from territorial.cli.app import app
 from territorial.errors import ValidationError
-from territorial.services import assignments, hierarchy, models
+from territorial.services import assignments, audit, hierarchy, models
 from territorial.services.opportunities import assign_model_opportunities
 from territorial.services.workspace import Workspace
-from territorial.store.schema import Account, Opportunity, OpportunityTerritoryRow, TerritoryRow
+from territorial.store.schema import (
+    Opportunity,
+    OpportunityTerritoryRow,
+    TerritoryRow,
+)
 
 
 @pytest.fixture
 def deals(org: Workspace) -> Workspace:
-    """Base: NA > West, East (Geo, priority 10) plus roots Health and Fin (Overlay, 5).
-
-    001A in West only; 001B in West and Health (priorities 10 vs 5); 001C in Health and Fin
-    (a tie at 5) and, for 'deepest', West too. Opportunities: one per account plus a
-    closed one and an excluded one on 001A.
-    """
-    hierarchy.add_territory(org, "Base", "Health", type="Overlay")
-    hierarchy.add_territory(org, "Base", "Fin", type="Overlay")
-    for account, territory in [
-        ("001A", "West"),
-        ("001B", "West"),
-        ("001B", "Health"),
-        ("001C", "Health"),
-        ("001C", "Fin"),
-    ]:
-        assignments.assign_account(org, "Base", account, territory)
-    with org.session() as s:
-        pks = {a.id: a.pk for a in s.scalars(select(Account))}
-        s.add_all(
-            [
-                Opportunity(
-                    id="006A", account_pk=pks["001A"], name="A", close_date=date(2027, 1, 15)
-                ),
-                Opportunity(
-                    id="006B", account_pk=pks["001B"], name="B", close_date=date(2027, 3, 1)
-                ),
-                Opportunity(
-                    id="006C", account_pk=pks["001C"], name="C", close_date=date(2027, 6, 1)
-                ),
-                Opportunity(
-                    id="006D",
-                    account_pk=pks["001A"],
-                    name="D",
-                    is_closed=True,
-                    close_date=date(2026, 6, 1),
-                ),
-                Opportunity(
-                    id="006E", account_pk=pks["001A"], name="E", excluded_from_territory_filter=True
-                ),
-            ]
-        )
-    return org
+    return add_deals(org)
 
 
 def territories(ws: Workspace, model: str = "Base") -> dict[str, str | None]:
@@ -132,3 +99,67 @@ def test_preview_writes_nothing(deals: Workspace) -> None:
 def test_activation_assigns_opportunities(deals: Workspace) -> None:
     models.activate_model(deals, "Base")
     assert territories(deals)["006A"] == "West"
+
+
+@pytest.fixture
+def realign(deals: Workspace) -> Workspace:
+    return realign_deals(deals)
+
+
+def test_activation_reassigns_open_opportunities_only(realign: Workspace) -> None:
+    assert in_model(realign, "Base") == {"006A": "West", "006B": "West", "006D": "West"}
+    result = models.activate_model(realign, "Plan")
+    # Closed 006D keeps the territory it was closed in (in Base); the plan leaves it alone.
+    assert in_model(realign, "Plan") == {"006A": "East"}
+    assert in_model(realign, "Base")["006D"] == "West"
+    opps = result.opportunities
+    assert (opps.in_scope, opps.closed_skipped, opps.excluded_skipped) == (3, 1, 1)
+    assert (opps.changed, opps.moved, opps.cleared, opps.cleared_by_tie) == (2, 1, 1, 1)
+    with realign.session() as s:
+        entries = {e.action: e.after for e in audit.entries(s, limit=3)}
+    assert entries["opportunities.assign"]["open_only"] is True
+    assert entries["model.activate"]["opportunities_changed"] == 2
+
+
+def test_activation_with_closed_opportunities(realign: Workspace) -> None:
+    result = models.activate_model(realign, "Plan", include_closed=True)
+    assert in_model(realign, "Plan") == {"006A": "East", "006D": "East"}
+    assert (result.opportunities.in_scope, result.opportunities.moved) == (4, 2)
+
+
+def test_activation_counts_agree_with_compare(realign: Workspace) -> None:
+    from territorial.services.compare import compare_models
+
+    planned = compare_models(realign, "Plan").summary
+    result = models.activate_model(realign, "Plan")
+    assert result.opportunities.changed == planned["open_opportunities_changed"] == 2
+    assert (result.assignments_added, result.assignments_removed) == (
+        planned["assignments_added"],
+        planned["assignments_removed"],
+    )
+    assert result.accounts_changed == planned["accounts_changed"] == 2
+    assert result.archived == "Base" and result.model.state == "active"
+    text = result.summary()
+    assert "Model Plan is active; Base is archived" in text
+    assert "2 of 3 open opportunities change territory from Base" in text
+    assert "1 left without one, 1 of them by a priority tie" in text
+    assert "1 closed and 1 excluded from the territory filter left as they are" in text
+
+
+def test_cli_activate_reports_what_happened(realign: Workspace, db_url: str) -> None:
+    result = CliRunner().invoke(
+        app, ["--database", db_url, "--format", "json", "model", "activate", "Plan"]
+    )
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["model"], row["archived"], row["include_closed"]) == ("Plan", "Base", False)
+    assert (row["assignments_added"], row["assignments_removed"]) == (2, 2)
+    assert (row["opportunities_changed"], row["opportunities_cleared_by_tie"]) == (2, 1)
+    assert row["closed_opportunities_skipped"] == 1 and row["seconds"] >= 0
+    back = CliRunner().invoke(
+        app, ["--database", db_url, "model", "activate", "Base", "--include-closed"]
+    )
+    text = " ".join(back.stdout.split())
+    assert "Model Base is active; Plan is archived" in text
+    assert "Compared with Plan: 2 accounts change territories" in text
+    assert "3 of 4 opportunities change territory from Plan (2 assigned, 1 moved" in text

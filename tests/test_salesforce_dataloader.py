@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from opportunity_helpers import add_deals, realign_deals
 from territorial.cli.app import app
 from territorial.errors import InputFileError, ValidationError
 from territorial.services import assignments, models, rules, runs
+from territorial.services.compare import compare_models
 from territorial.services.dataloader import export_dataloader_files
 from territorial.services.workspace import Workspace
 
@@ -132,3 +135,77 @@ def test_cli_dataloader(plan: Workspace, db_url: str, tmp_path: Path) -> None:
     wanted = "insert-by-name.csv,ObjectTerritory2Association,insert,1"
     assert any(line.endswith(wanted) for line in lines)
     assert (tmp_path / "UserTerritory2Association-delete-by-name.csv").is_file()
+
+
+def test_opportunity_delta_is_open_opportunities_as_activation_sets_them(
+    org: Workspace, tmp_path: Path
+) -> None:
+    realign_deals(add_deals(org))
+    planned = compare_models(org, "Plan").summary["open_opportunities_changed"]
+    before = export_dataloader_files(org, "Plan", tmp_path / "before", against="Base")
+    rows = read(tmp_path / "before", "Opportunity-update-by-name.csv")
+    # 006A moves; 006B ties in Plan and loses West: a deliberate blank. The closed 006D
+    # and the excluded 006E are not written; 006C ties in both models: no change.
+    assert rows == [("006A", "East"), ("006B", None)]
+    assert len(rows) == planned == before.opportunities.changed  # type: ignore[union-attr]
+    delta = before.opportunities
+    assert delta is not None and (delta.cleared, delta.cleared_by_tie) == (1, 1)
+    assert (delta.closed_skipped, delta.excluded_skipped) == (1, 1)
+    assert any(
+        "1 Opportunity rows clear the territory (an empty territory cell): 1 because the "
+        "account's top territories tie on type priority" in n
+        for n in before.notes
+    )
+    assert "1 left without one, 1 of them by a priority tie" in before.summary()
+    # Activated, the plan gives the same delta.
+    models.activate_model(org, "Plan")
+    export_dataloader_files(org, "Plan", tmp_path / "after", against="Base")
+    assert read(tmp_path / "after", "Opportunity-update-by-name.csv") == rows
+
+
+def test_a_territory_is_cleared_when_the_account_has_none(org: Workspace, tmp_path: Path) -> None:
+    realign_deals(add_deals(org))
+    assignments.unassign_account(org, "Plan", "001A", "East")
+    result = export_dataloader_files(org, "Plan", tmp_path, against="Base")
+    assert read(tmp_path, "Opportunity-update-by-name.csv") == [("006A", None), ("006B", None)]
+    (note,) = [n for n in result.notes if "clear the territory" in n]
+    assert "1 because the account is in no territory of the model" in note
+
+
+def test_closed_opportunities_on_request(org: Workspace, tmp_path: Path) -> None:
+    realign_deals(add_deals(org))
+    result = export_dataloader_files(org, "Plan", tmp_path, against="Base", include_closed=True)
+    assert read(tmp_path, "Opportunity-update-by-name.csv") == [
+        ("006A", "East"),
+        ("006B", None),
+        ("006D", "East"),
+    ]
+    assert result.opportunities is not None and result.opportunities.closed_skipped == 0
+
+
+def test_full_opportunity_file_writes_no_blanks(org: Workspace, tmp_path: Path) -> None:
+    realign_deals(add_deals(org))
+    result = export_dataloader_files(org, "Plan", tmp_path)
+    assert read(tmp_path, "Opportunity-update-by-name.csv") == [("006A", "East")]
+    assert any(
+        "2 opportunities in scope get no territory (2 by a priority tie)" in n for n in result.notes
+    )
+
+
+def test_cli_dataloader_reports_counts_and_keeps_json(
+    org: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    realign_deals(add_deals(org))
+    result = runner.invoke(
+        app,
+        ["--database", db_url, "--format", "json", "salesforce", "dataloader", "Plan",
+         str(tmp_path), "--against", "Base"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    files = {Path(f["file"]).name: f["rows"] for f in json.loads(result.stdout)}
+    assert files["Opportunity-update-by-name.csv"] == 2
+    err = " ".join(result.stderr.split())
+    assert "Plan against Base: 2 account assignments added and 2 removed" in err
+    assert "2 of 3 open opportunities change territory from Base" in err
+    assert "1 Opportunity rows clear the territory" in err
+    assert "pass --include-closed to update the 1 closed opportunities too" in err

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, plural, render, workspace
+from territorial.cli._common import message, plural, render, report, workspace
 from territorial.services import models
 
 app = typer.Typer(help="Territory models and their lifecycle.", no_args_is_help=True)
@@ -86,16 +86,27 @@ def clone(
 
 @app.command()
 def activate(
-    ctx: typer.Context, model: Annotated[str, typer.Argument(help="Planning or archived model.")]
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Planning or archived model.")],
+    include_closed: Annotated[
+        bool,
+        typer.Option(
+            "--include-closed",
+            help="Reassign closed opportunities too (default: open ones only; closed ones "
+            "keep the territories they were closed in).",
+        ),
+    ] = False,
 ) -> None:
     """Make a model the active one; the previously active model is archived, atomically.
 
-    Activating an archived model rolls a realignment back.
+    Runs the model's rules, assigns its open opportunities territories by its opportunity
+    policy, and reports what changed compared with the model it replaces. Activating an
+    archived model rolls a realignment back.
 
     Example: territorial model activate FY27_Plan
     """
-    info = models.activate_model(workspace(ctx), model)
-    message(f"Model {info.developer_name} is active.")
+    result = models.activate_model(workspace(ctx), model, include_closed=include_closed)
+    report(ctx, result.summary(), result.row())
 
 
 @app.command()

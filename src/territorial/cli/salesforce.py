@@ -33,7 +33,10 @@ def import_metadata(
     ctx: typer.Context,
     folder: Annotated[
         Path,
-        typer.Argument(help="Project root, force-app/main/default or an unpacked mdapi folder."),
+        typer.Argument(
+            help="The metadata folder (force-app/main/default, an unzipped mdapi retrieve) "
+            "or a folder above it, such as the sfdx project root."
+        ),
     ],
     name: Annotated[
         str | None,
@@ -54,8 +57,10 @@ def import_metadata(
     """Create a planning model from Territory2 metadata: types, territories, rules.
 
     Every problem in the folder is listed at once, and nothing is written unless all is well.
+    In an sfdx project, the metadata is looked for below the packageDirectories of
+    sfdx-project.json.
 
-    Example: territorial salesforce import force-app/main/default --name "FY27 from Salesforce"
+    Example: territorial salesforce import my-sfdx-project --name "FY27 from Salesforce"
     """
     result = salesforce.import_salesforce_metadata(
         workspace(ctx),
@@ -120,10 +125,18 @@ def dataloader_files(
             "opportunity filter is off).",
         ),
     ] = None,
+    include_closed: Annotated[
+        bool,
+        typer.Option(
+            "--include-closed",
+            help="Update closed opportunities too (default: open ones only, as activation).",
+        ),
+    ] = False,
 ) -> None:
     """Write Data Loader CSV files for account, user and opportunity territories.
 
-    With --against, only rows to insert and rows to delete are written.
+    With --against, only rows to insert and rows to delete are written, and only the open
+    opportunities whose territory changes. The counts and notes go to stderr.
 
     Example: territorial salesforce dataloader FY28_Plan load --against FY27 --id-map ids.csv
     """
@@ -135,6 +148,7 @@ def dataloader_files(
         id_map=id_map,
         include_rule_assignments=include_rule_assignments,
         opportunities=opportunities,
+        include_closed=include_closed,
     )
     render(
         ctx,
@@ -145,5 +159,6 @@ def dataloader_files(
         title=f"Data Loader files for {result.model}"
         + (f" against {result.against}" if result.against else ""),
     )
+    message(result.summary())
     for note in result.notes:
         message(f"Note: {note}.")

@@ -22,6 +22,7 @@ from territorial.errors import ValidationError
 from territorial.io.salesforce import dataloader
 from territorial.io.salesforce.metadata import OPPORTUNITY_FILTER
 from territorial.services import lookup
+from territorial.services.opportunities import OpportunityDelta, territory_delta
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
 
@@ -44,6 +45,50 @@ class DataLoaderResult:
     against: str | None
     files: tuple[DataLoaderFile, ...]
     notes: tuple[str, ...] = field(default=())
+    accounts_added: int = 0
+    """Account assignments to add: written, or (rule ones, by default) left to Salesforce."""
+    accounts_removed: int = 0
+    rule_accounts_added: int = 0
+    """Of ``accounts_added``, the rule assignments left to Salesforce's rule run."""
+    rule_accounts_removed: int = 0
+    users_added: int = 0
+    users_removed: int = 0
+    opportunities: OpportunityDelta | None = None
+    """The opportunity territory changes written (None: no Opportunity file)."""
+
+    def counts(self) -> dict[str, int]:
+        """The numbers, keyed as reports show them."""
+        counts = {
+            "accounts_added": self.accounts_added,
+            "accounts_removed": self.accounts_removed,
+            "rule_accounts_added": self.rule_accounts_added,
+            "rule_accounts_removed": self.rule_accounts_removed,
+            "users_added": self.users_added,
+            "users_removed": self.users_removed,
+        }
+        if self.opportunities is not None:
+            counts |= self.opportunities.counts()
+        return counts
+
+    def summary(self) -> str:
+        """One sentence: what loading the files changes in Salesforce."""
+        text = (
+            f"{self.model}"
+            + (f" against {self.against}" if self.against else " (every row an insert)")
+            + f": {self.accounts_added:,} account assignments added and "
+            f"{self.accounts_removed:,} removed"
+        )
+        if self.rule_accounts_added or self.rule_accounts_removed:
+            text += (
+                f" ({self.rule_accounts_added:,} added and {self.rule_accounts_removed:,} "
+                "removed by rules, left to Salesforce's rule run)"
+            )
+        text += (
+            f"; {self.users_added:,} user assignments added and {self.users_removed:,} removed; "
+        )
+        if self.opportunities is None:
+            return text + "no Opportunity file."
+        return text + self.opportunities.summary() + "."
 
 
 _ACCOUNTS = (
@@ -56,37 +101,24 @@ _USERS = (
     "JOIN sales_user u ON u.pk = ua.user_pk JOIN territory t ON t.pk = ua.territory_pk "
     "WHERE t.model_pk = {pk}"
 )
-_OPPORTUNITIES = (
-    "SELECT o.id, t.developer_name FROM opportunity_territory ot "
-    "JOIN opportunity o ON o.pk = ot.opportunity_pk "
-    "LEFT JOIN territory t ON t.pk = ot.territory_pk WHERE ot.model_pk = {pk}"
-)
 _S = pl.String()
 Shape = Callable[[pl.DataFrame, Mapping[str, str] | None], pl.DataFrame]
 Step = tuple[str, str, pl.DataFrame, Shape]
 
 
-def _frames(session: Session, model_pk: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _accounts(session: Session, model_pk: int) -> pl.DataFrame:
+    """``account`` (id), ``territory`` (developer name), ``cause``: one row per account and
+    territory of the model (a manual assignment wins over a rule one)."""
     accounts = bulk.read_frame(
         session, _ACCOUNTS.format(pk=model_pk), {"account": _S, "territory": _S, "cause": _S}
     )
-    # One association per account and territory; a manual one wins over a rule one.
-    accounts = accounts.sort("cause").unique(["account", "territory"], keep="first")
-    users = bulk.read_frame(
+    return accounts.sort("cause").unique(["account", "territory"], keep="first")
+
+
+def _users(session: Session, model_pk: int) -> pl.DataFrame:
+    return bulk.read_frame(
         session, _USERS.format(pk=model_pk), {"user": _S, "territory": _S, "role": _S}
     )
-    opportunities = bulk.read_frame(
-        session, _OPPORTUNITIES.format(pk=model_pk), {"opportunity": _S, "territory": _S}
-    )
-    return accounts, users, opportunities
-
-
-def _opportunity_changes(before: pl.DataFrame | None, after: pl.DataFrame) -> pl.DataFrame:
-    if before is None:
-        return after.filter(pl.col("territory").is_not_null()).sort("opportunity")
-    joined = after.join(before, on="opportunity", how="full", suffix="_before", coalesce=True)
-    changed = joined.filter(pl.col("territory").ne_missing(pl.col("territory_before")))
-    return changed.select("opportunity", "territory").sort("opportunity")
 
 
 def export_dataloader_files(
@@ -98,6 +130,7 @@ def export_dataloader_files(
     id_map: Path | str | Mapping[str, str] | None = None,
     include_rule_assignments: bool = False,
     opportunities: bool | None = None,
+    include_closed: bool = False,
 ) -> DataLoaderResult:
     """Write Data Loader CSV files that make Salesforce hold ``model``'s assignments.
 
@@ -115,30 +148,36 @@ def export_dataloader_files(
     opportunities
         Write the Opportunity update file; default: unless the model's imported
         ``Territory2.settings`` had the opportunity filter switched off.
+    include_closed
+        Update closed opportunities too. By default only open ones are written, as
+        activation assigns them; excluded ones (``excluded_from_territory_filter``) never.
+        The territories written are those activation set (the active model) or would set
+        (any other model); see ``services.opportunities.territory_delta``.
     """
     ids = dataloader.read_id_map(id_map) if isinstance(id_map, str | Path) else id_map
     with ws.session() as session:
         row = lookup.model(session, model)
-        after = _frames(session, row.pk)
-        before = None
-        if against is not None:
-            before_row = lookup.model(session, against)
-            before = _frames(session, before_row.pk)
+        before_row = lookup.model(session, against) if against is not None else None
         settings = dict(row.settings or {})
-    if opportunities is None:
-        opportunities = settings.get(OPPORTUNITY_FILTER) != "off"
-    notes: list[str] = []
-    acc_after, users_after, opps_after = after
-    if before is None:
-        inserts = acc_after
-        deletes = acc_after.clear()
-        user_ins, user_del = users_after, users_after.clear()
-    else:
-        inserts, deletes = assignment_delta(before[0], acc_after)
-        user_ins, user_del = assignment_delta(
-            before[1], users_after, keys=("user", "territory", "role")
+        if opportunities is None:
+            opportunities = settings.get(OPPORTUNITY_FILTER) != "off"
+        acc_after, users_after = _accounts(session, row.pk), _users(session, row.pk)
+        if before_row is None:
+            inserts, deletes = acc_after, acc_after.clear()
+            user_ins, user_del = users_after, users_after.clear()
+        else:
+            inserts, deletes = assignment_delta(_accounts(session, before_row.pk), acc_after)
+            user_ins, user_del = assignment_delta(
+                _users(session, before_row.pk), users_after, keys=("user", "territory", "role")
+            )
+        delta = (
+            territory_delta(session, row, before_row, include_closed=include_closed)
+            if opportunities
+            else None
         )
-    opp_updates = _opportunity_changes(None if before is None else before[2], opps_after)
+    notes: list[str] = []
+    accounts_added, accounts_removed = inserts.height, deletes.height
+    rule_ins = rule_del = 0
     if not include_rule_assignments:
         rule_ins = inserts.filter(pl.col("cause") == "rule").height
         rule_del = deletes.filter(pl.col("cause") == "rule").height
@@ -158,8 +197,10 @@ def export_dataloader_files(
         ("UserTerritory2Association", "insert", user_ins, dataloader.user_associations),
         ("UserTerritory2Association", "delete", user_del, dataloader.user_associations),
     ]
-    if opportunities:
-        plan.append(("Opportunity", "update", opp_updates, dataloader.opportunity_updates))
+    if delta is not None:
+        updates = delta.changes.select("opportunity", "territory")
+        plan.append(("Opportunity", "update", updates, dataloader.opportunity_updates))
+        notes += _opportunity_notes(delta)
     else:
         notes.append(
             "no Opportunity file: the opportunity filter is off in this model's "
@@ -182,7 +223,52 @@ def export_dataloader_files(
             "files (see docs/salesforce.md) before running the delete"
         )
     files = _write_plan(Path(path), plan, ids)
-    return DataLoaderResult(row.developer_name, against, tuple(files), tuple(notes))
+    return DataLoaderResult(
+        row.developer_name,
+        against,
+        tuple(files),
+        tuple(notes),
+        accounts_added=accounts_added,
+        accounts_removed=accounts_removed,
+        rule_accounts_added=rule_ins,
+        rule_accounts_removed=rule_del,
+        users_added=user_ins.height,
+        users_removed=user_del.height,
+        opportunities=delta,
+    )
+
+
+_WHY_NONE = {
+    "tie": "the account's top territories tie on type priority (Salesforce's default filter "
+    "leaves a tie without a territory too)",
+    "account in no territory": "the account is in no territory of the model",
+    "not assigned": "the active model has not assigned them since their account's "
+    "territories changed (run 'territorial opportunities assign')",
+}
+
+
+def _opportunity_notes(delta: OpportunityDelta) -> list[str]:
+    notes = []
+    cleared = delta.changes.filter(pl.col("change") == "cleared")
+    if cleared.height:
+        reasons = cleared.group_by("reason").len().sort("len", descending=True)
+        why = "; ".join(f"{n:,} because {_WHY_NONE[r]}" for r, n in reasons.iter_rows())
+        notes.append(
+            f"{cleared.height:,} Opportunity rows clear the territory (an empty territory "
+            f"cell): {why}. Turn on Data Loader's 'Insert null values' so the empty cells "
+            "clear, or delete those rows to keep the current territories"
+        )
+    kept = delta.without_territory - delta.cleared
+    if kept and delta.against is None:
+        notes.append(
+            f"{kept:,} opportunities in scope get no territory ({delta.ties:,} by a priority "
+            "tie) and have no row: Salesforce keeps what they have"
+        )
+    if delta.closed_skipped:
+        notes.append(
+            f"pass --include-closed to update the {delta.closed_skipped:,} closed opportunities too"
+        )
+    return notes
 
 
 def _write_plan(

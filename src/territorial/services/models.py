@@ -9,14 +9,16 @@ Salesforce (``cloning``, ``activating``...) are therefore never left behind.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from territorial.core.engine.opportunities import POLICIES, OpportunityPolicy
+from territorial.core.compare import assignment_delta
 from territorial.core.model import ModelState, RuleCombination
 from territorial.core.naming import require_developer_name
 from territorial.errors import Conflict, LifecycleError, ValidationError
@@ -344,15 +346,97 @@ def _copy_links(
     )
 
 
-def activate_model(ws: Workspace, key: str) -> ModelInfo:
+@dataclass(frozen=True)
+class Activation:
+    """What activating a model did.
+
+    The run and the opportunity assignment are this model's own; the assignment and
+    opportunity changes compare it with the model it replaced (``archived``), as
+    ``territorial compare`` and the Data Loader delta do.
+    """
+
+    model: ModelInfo
+    archived: str | None
+    """The previously active model, now archived (None: there was none)."""
+    run: runs.RunResult
+    opportunities: opportunities.OpportunityDelta
+    assignments_added: int
+    assignments_removed: int
+    accounts_changed: int
+    seconds: float
+
+    def row(self) -> dict[str, Any]:
+        """The numbers, one flat row (for --format json/csv)."""
+        return {
+            "model": self.model.developer_name,
+            "archived": self.archived,
+            "seconds": round(self.seconds, 3),
+            "accounts_evaluated": self.run.accounts_evaluated,
+            "assigned_accounts": self.model.assigned_accounts,
+            "rule_assignments": self.run.rule_assignments,
+            "run_added": self.run.added,
+            "run_removed": self.run.removed,
+            "assignments_added": self.assignments_added,
+            "assignments_removed": self.assignments_removed,
+            "accounts_changed": self.accounts_changed,
+            "include_closed": self.opportunities.include_closed,
+            **self.opportunities.counts(),
+        }
+
+    def summary(self) -> str:
+        """What happened, in a few sentences."""
+        was = f"{self.archived} is archived" if self.archived else "no model was active before"
+        text = (
+            f"Model {self.model.developer_name} is active; {was} ({self.seconds:.1f} s). "
+            f"Its rules ran over {self.run.accounts_evaluated:,} accounts: "
+            f"{self.model.assigned_accounts:,} accounts assigned, {self.run.rule_assignments:,} "
+            f"rule assignments ({self.run.added:,} added, {self.run.removed:,} removed by this "
+            "run). "
+        )
+        if self.archived:
+            text += (
+                f"Compared with {self.archived}: {self.accounts_changed:,} accounts change "
+                f"territories ({self.assignments_added:,} assignments added, "
+                f"{self.assignments_removed:,} removed); "
+            )
+        return text + self.opportunities.summary() + "."
+
+
+def _assignment_changes(
+    session: Session, before_pk: int, after_pk: int, after_links: pl.DataFrame
+) -> tuple[int, int, int]:
+    """Account assignments added and removed from one model to another (by account and
+    territory developer name), and the accounts they concern."""
+
+    def named(model_pk: int, links: pl.DataFrame) -> pl.DataFrame:
+        query = select(TerritoryRow.pk, TerritoryRow.developer_name).where(
+            TerritoryRow.model_pk == model_pk
+        )
+        names = {pk: name for pk, name in session.execute(query)}
+        territory = pl.col("territory_pk").replace_strict(names, return_dtype=pl.String)
+        return links.select("account_pk", territory.alias("territory"))
+
+    before = named(before_pk, opportunities.model_links(session, before_pk))
+    added, removed = assignment_delta(
+        before, named(after_pk, after_links), keys=("account_pk", "territory")
+    )
+    accounts = pl.concat([added["account_pk"], removed["account_pk"]]).n_unique()
+    return added.height, removed.height, accounts
+
+
+def activate_model(ws: Workspace, key: str, *, include_closed: bool = False) -> Activation:
     """Make a planning or archived model the active one, archiving the current active model.
 
-    The model's rules are run over every account and its opportunities are assigned
+    The model's rules are run over every account and its open opportunities are assigned
     territories (by the model's ``opportunity_policy`` setting, default ``priority``)
     inside the same transaction, so its assignments are current when it goes live.
-    Atomic: the state changes, the run and every other activation step commit together
-    or not at all. Activating an archived model is how a realignment is rolled back.
+    Closed opportunities keep the territories they had (in the models that were active
+    then) unless ``include_closed``; opportunities excluded from the territory filter are
+    never touched. Atomic: the state changes, the run and every other activation step
+    commit together or not at all. Activating an archived model is how a realignment is
+    rolled back.
     """
+    started = time.perf_counter()
     with ws.session() as session:
         row = lookup.model(session, key)
         if row.state == ModelState.ACTIVE:
@@ -385,9 +469,23 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
         row.activated_at = stamp
         session.flush()
         run = runs.execute_run(session, row, actor=ws.actor)
-        opps = opportunities.execute(session, row, actor=ws.actor, policy=opportunity_policy(row))
+        links = opportunities.model_links(session, row.pk)
+        opportunities.execute(
+            session,
+            row,
+            actor=ws.actor,
+            policy=opportunities.opportunity_policy(row),
+            open_only=not include_closed,
+            links=links,
+        )
         for step in ACTIVATION_STEPS:
             step(ws, session, row)
+        delta = opportunities.territory_delta(
+            session, row, previous, include_closed=include_closed, links=links
+        )
+        added, removed, accounts = (
+            _assignment_changes(session, previous.pk, row.pk, links) if previous else (0, 0, 0)
+        )
         audit.record(
             session,
             actor=ws.actor,
@@ -400,16 +498,24 @@ def activate_model(ws: Workspace, key: str) -> ModelInfo:
                 **_snapshot(row),
                 "previous": previous.developer_name if previous else None,
                 "run": run.run_id,
-                "opportunities_changed": opps.changed,
+                "include_closed": include_closed,
+                "assignments_added": added,
+                "assignments_removed": removed,
+                "opportunities_changed": delta.changed,
             },
         )
-        return model_info(session, row)
-
-
-def opportunity_policy(row: TerritoryModelRow) -> OpportunityPolicy:
-    """The model's opportunity assignment policy (``priority`` unless set)."""
-    policy = (row.settings or {}).get("opportunity_policy", "priority")
-    return policy if policy in POLICIES else "priority"
+        info = model_info(session, row)
+        archived = previous.developer_name if previous else None
+    return Activation(
+        model=info,
+        archived=archived,
+        run=run,
+        opportunities=delta,
+        assignments_added=added,
+        assignments_removed=removed,
+        accounts_changed=accounts,
+        seconds=time.perf_counter() - started,
+    )
 
 
 # Further work done inside the activation transaction (for example running the rules and
@@ -466,6 +572,7 @@ def delete_model(ws: Workspace, key: str) -> None:
 
 __all__ = [
     "ACTIVATION_STEPS",
+    "Activation",
     "ModelInfo",
     "activate_model",
     "archive_model",

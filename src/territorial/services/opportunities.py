@@ -3,12 +3,16 @@
 Excluded opportunities (``excluded_from_territory_filter``) are skipped; the scope can be
 limited to open opportunities or to a close-date range; an opportunity already on the
 right territory is left untouched; only changes are written.
+
+:func:`territory_delta` says which opportunities change territory from one model to
+another (activation reports it; the Data Loader delta writes it): open ones unless closed
+ones are asked for, excluded ones never, as :func:`execute` scopes activation.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -19,12 +23,14 @@ from territorial.core.engine.opportunities import (
     POLICIES,
     OpportunityPolicy,
     assign_opportunities,
+    territory_changes,
 )
+from territorial.core.model import ModelState
 from territorial.core.tree import depths
 from territorial.errors import ValidationError
 from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace
-from territorial.store import bulk, frames
+from territorial.store import bulk
 from territorial.store.schema import TerritoryModelRow, TerritoryRow, TerritoryTypeRow
 
 
@@ -76,9 +82,12 @@ def _territories(session: Session, model_pk: int) -> tuple[pl.DataFrame, dict[in
 
 
 def _opportunities(session: Session, model_pk: int) -> pl.DataFrame:
+    """Every opportunity with its territory in the model; ``stored`` is false where the
+    model holds no row for it (it never assigned it)."""
     sql = (
-        "SELECT o.pk, o.id, o.account_pk, ot.territory_pk, o.excluded_from_territory_filter, "
-        "o.is_closed, o.close_date FROM opportunity o LEFT JOIN opportunity_territory ot "
+        "SELECT o.pk, o.id, o.account_pk, ot.territory_pk, ot.model_pk, "
+        "o.excluded_from_territory_filter, o.is_closed, o.close_date FROM opportunity o "
+        "LEFT JOIN opportunity_territory ot "
         f"ON ot.opportunity_pk = o.pk AND ot.model_pk = {int(model_pk)} ORDER BY o.pk"
     )
     schema: dict[str, pl.DataType] = {
@@ -86,11 +95,47 @@ def _opportunities(session: Session, model_pk: int) -> pl.DataFrame:
         "id": pl.String(),
         "account_pk": pl.Int64(),
         "current_territory_pk": pl.Int64(),
+        "stored": pl.Int64(),
         "excluded": pl.Boolean(),
         "is_closed": pl.Boolean(),
         "close_date": pl.Date(),
     }
-    return bulk.read_frame(session, sql, schema)
+    frame = bulk.read_frame(session, sql, schema)
+    return frame.with_columns(pl.col("stored").is_not_null())
+
+
+def model_links(session: Session, model_pk: int) -> pl.DataFrame:
+    """``account_pk``, ``territory_pk``: the model's account assignments (any cause), the
+    candidates of its opportunities."""
+    sql = (
+        f"SELECT account_pk, territory_pk FROM account_assignment WHERE model_pk = {int(model_pk)}"
+    )
+    return bulk.read_frame(session, sql, {"account_pk": pl.Int64(), "territory_pk": pl.Int64()})
+
+
+def _scope(
+    opps: pl.DataFrame,
+    *,
+    open_only: bool,
+    close_from: date | None = None,
+    close_to: date | None = None,
+) -> pl.DataFrame:
+    """The opportunities a filter run touches: not excluded, open ones only if asked,
+    closing in the range if given."""
+    scope = opps.filter(~pl.col("excluded").fill_null(False))
+    if open_only:
+        scope = scope.filter(~pl.col("is_closed").fill_null(False))
+    if close_from:
+        scope = scope.filter(pl.col("close_date") >= close_from)
+    if close_to:
+        scope = scope.filter(pl.col("close_date") <= close_to)
+    return scope
+
+
+def opportunity_policy(row: TerritoryModelRow) -> OpportunityPolicy:
+    """The model's opportunity assignment policy (``priority`` unless set)."""
+    policy = (row.settings or {}).get("opportunity_policy", "priority")
+    return policy if policy in POLICIES else "priority"
 
 
 def assign_model_opportunities(
@@ -133,8 +178,10 @@ def execute(
     close_from: date | None = None,
     close_to: date | None = None,
     preview: bool = False,
+    links: pl.DataFrame | None = None,
 ) -> OpportunityResult:
-    """Opportunity assignment inside the caller's transaction (also used by activation)."""
+    """Opportunity assignment inside the caller's transaction (also used by activation,
+    which passes the model's ``links`` when it has read them: see :func:`model_links`)."""
     if policy not in POLICIES:
         raise ValidationError(
             f"Unknown policy {policy!r}.", hint=f"Use one of: {', '.join(POLICIES)}."
@@ -148,14 +195,9 @@ def execute(
     territories, names = _territories(session, model_row.pk)
     opps = _opportunities(session, model_row.pk)
     excluded = opps.filter(pl.col("excluded").fill_null(False))
-    scope = opps.filter(~pl.col("excluded").fill_null(False))
-    if open_only:
-        scope = scope.filter(~pl.col("is_closed").fill_null(False))
-    if close_from:
-        scope = scope.filter(pl.col("close_date") >= close_from)
-    if close_to:
-        scope = scope.filter(pl.col("close_date") <= close_to)
-    links = frames.load_assignments(session, model_row.pk).select("account_pk", "territory_pk")
+    scope = _scope(opps, open_only=open_only, close_from=close_from, close_to=close_to)
+    if links is None:
+        links = model_links(session, model_row.pk)
     wanted = assign_opportunities(scope, links, territories, policy=policy)
     compared = scope.select("opportunity_pk", "id", "current_territory_pk").join(
         wanted, on="opportunity_pk", maintain_order="left"
@@ -211,4 +253,197 @@ def execute(
     return result
 
 
-__all__ = ["OpportunityResult", "assign_model_opportunities", "execute"]
+# ---------------------------------------------------------------------------------------------
+# What changes from one model to another
+
+
+@dataclass(frozen=True)
+class OpportunityDelta:
+    """The opportunities whose territory changes from model ``against`` to ``model``.
+
+    In scope: opportunities not excluded from the territory filter, open ones only unless
+    ``include_closed``, exactly as activation assigns them. Each gets the territory
+    ``model`` gives it (see :func:`territory_delta`).
+    """
+
+    model: str
+    against: str | None
+    include_closed: bool
+    in_scope: int
+    closed_skipped: int
+    excluded_skipped: int
+    without_territory: int
+    """In scope, and ``model`` gives them no territory (they keep none, or lose theirs)."""
+    ties: int
+    """Of those, how many because their account's top territories tie on type priority."""
+    changes: pl.DataFrame = field(repr=False)
+    """opportunity (id), territory (the new one; null: none), from_territory, change
+    (``assigned``, ``moved``, ``cleared``), reason (why a territory is null: ``tie``,
+    ``account in no territory``, ``not assigned``), sorted by opportunity."""
+
+    def count(self, change: str) -> int:
+        return int((self.changes["change"] == change).sum())
+
+    @property
+    def assigned(self) -> int:
+        return self.count("assigned")
+
+    @property
+    def moved(self) -> int:
+        return self.count("moved")
+
+    @property
+    def cleared(self) -> int:
+        """Opportunities that lose their territory (a Data Loader row with a blank one)."""
+        return self.count("cleared")
+
+    @property
+    def cleared_by_tie(self) -> int:
+        return int(
+            ((self.changes["change"] == "cleared") & (self.changes["reason"] == "tie")).sum()
+        )
+
+    @property
+    def changed(self) -> int:
+        return self.changes.height
+
+    def counts(self) -> dict[str, int]:
+        """The numbers, keyed as reports show them."""
+        return {
+            "opportunities_in_scope": self.in_scope,
+            "opportunities_changed": self.changed,
+            "opportunities_assigned": self.assigned,
+            "opportunities_moved": self.moved,
+            "opportunities_cleared": self.cleared,
+            "opportunities_cleared_by_tie": self.cleared_by_tie,
+            "opportunities_without_territory": self.without_territory,
+            "opportunities_tied": self.ties,
+            "closed_opportunities_skipped": self.closed_skipped,
+            "excluded_opportunities_skipped": self.excluded_skipped,
+        }
+
+    def summary(self) -> str:
+        """``12 open opportunities change territory (...)``: one sentence for people."""
+        kind = "opportunities" if self.include_closed else "open opportunities"
+        text = (
+            f"{self.changed:,} of {self.in_scope:,} {kind} change territory"
+            + (f" from {self.against}" if self.against else "")
+            + f" ({self.assigned:,} assigned, {self.moved:,} moved, {self.cleared:,} left "
+            f"without one"
+        )
+        if self.cleared:
+            text += f", {self.cleared_by_tie:,} of them by a priority tie"
+        text += ")"
+        skipped = []
+        if self.closed_skipped:
+            skipped.append(f"{self.closed_skipped:,} closed")
+        if self.excluded_skipped:
+            skipped.append(f"{self.excluded_skipped:,} excluded from the territory filter")
+        if skipped:
+            text += "; " + " and ".join(skipped) + " left as they are"
+        return text
+
+
+def given_territories(
+    session: Session,
+    model_row: TerritoryModelRow,
+    *,
+    include_closed: bool = False,
+    links: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, int, int]:
+    """The territory ``model_row`` gives each opportunity in scope (see
+    :class:`OpportunityDelta`).
+
+    The active model gives the territory it stores, that is the one activation set (an
+    opportunity it never assigned, such as one imported since, gets what its policy gives);
+    any other model gives what activating it would set: its ``opportunity_policy`` over
+    its account assignments. Returns ``opportunity`` (id), ``territory`` (developer name,
+    null: none), ``reason`` (why none), and the numbers of closed and excluded
+    opportunities left out.
+    """
+    territories, names = _territories(session, model_row.pk)
+    opps = _opportunities(session, model_row.pk)
+    scope = _scope(opps, open_only=not include_closed)
+    if links is None:
+        links = model_links(session, model_row.pk)
+    wanted = assign_opportunities(scope, links, territories, policy=opportunity_policy(model_row))
+    scope = scope.join(wanted, on="opportunity_pk", how="left", maintain_order="left")
+    if model_row.state == ModelState.ACTIVE:
+        stored = pl.when(pl.col("stored")).then(pl.col("current_territory_pk"))
+        scope = scope.with_columns(territory_pk=stored.otherwise(pl.col("territory_pk")))
+    candidates = links.unique().group_by("account_pk").agg(candidates=pl.len())
+    given = scope.join(candidates, on="account_pk", how="left", maintain_order="left").select(
+        pl.col("id").alias("opportunity"),
+        pl.col("territory_pk")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .alias("territory"),
+        reason=pl.when(pl.col("territory_pk").is_not_null())
+        .then(None)
+        .when(pl.col("candidates").fill_null(0) == 0)
+        .then(pl.lit("account in no territory"))
+        .when(pl.col("candidates") > 1)
+        .then(pl.lit("tie"))
+        .otherwise(pl.lit("not assigned")),
+    )
+    not_excluded = opps.filter(~pl.col("excluded").fill_null(False))
+    return given, not_excluded.height - scope.height, opps.height - not_excluded.height
+
+
+def stored_territories(session: Session, model_row: TerritoryModelRow) -> pl.DataFrame:
+    """``opportunity`` (id), ``territory`` (developer name): what the model stores."""
+    names = _territories(session, model_row.pk)[1]
+    opps = _opportunities(session, model_row.pk).filter(pl.col("stored"))
+    return opps.select(
+        pl.col("id").alias("opportunity"),
+        pl.col("current_territory_pk")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .alias("territory"),
+    )
+
+
+def territory_delta(
+    session: Session,
+    model_row: TerritoryModelRow,
+    against: TerritoryModelRow | None,
+    *,
+    include_closed: bool = False,
+    links: pl.DataFrame | None = None,
+) -> OpportunityDelta:
+    """Which opportunities change territory when ``model_row`` replaces ``against``.
+
+    ``against`` gives what its rows store (what it set while it was live); ``None``: no
+    opportunity has a territory yet. Territories match by developer name. ``links``:
+    ``model_row``'s account assignments, when the caller has read them.
+    """
+    given, closed, excluded = given_territories(
+        session, model_row, include_closed=include_closed, links=links
+    )
+    before = (
+        stored_territories(session, against)
+        if against is not None
+        else given.clear().select("opportunity", "territory")
+    )
+    return OpportunityDelta(
+        model=model_row.developer_name,
+        against=against.developer_name if against is not None else None,
+        include_closed=include_closed,
+        in_scope=given.height,
+        closed_skipped=closed,
+        excluded_skipped=excluded,
+        without_territory=int(given["territory"].is_null().sum()),
+        ties=int((given["reason"] == "tie").sum()),
+        changes=territory_changes(before, given),
+    )
+
+
+__all__ = [
+    "OpportunityDelta",
+    "OpportunityResult",
+    "assign_model_opportunities",
+    "execute",
+    "given_territories",
+    "model_links",
+    "opportunity_policy",
+    "stored_territories",
+    "territory_delta",
+]

@@ -262,7 +262,9 @@ def import_salesforce_metadata(
     Parameters
     ----------
     path
-        A project root, ``force-app/main/default`` or an unpacked mdapi folder.
+        The metadata folder (``force-app/main/default``, an unzipped mdapi retrieve) or a
+        folder above it, such as an sfdx project root (see
+        :func:`territorial.io.salesforce.locate.locate_metadata`).
     name
         Label of the new model (its developer name follows); default: the metadata's.
     model

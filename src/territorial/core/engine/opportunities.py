@@ -103,4 +103,62 @@ def assign_opportunities(
     )
 
 
-__all__ = ["POLICIES", "OpportunityPolicy", "assign_opportunities"]
+CHANGES = ("assigned", "moved", "cleared")
+"""What a territory change is: none before; another before; none after."""
+
+
+def territory_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """The opportunities of ``after`` whose territory is not the one of ``before``.
+
+    Parameters
+    ----------
+    before
+        ``opportunity``, ``territory``: what is held now (an opportunity missing from it,
+        or with a null territory, has none).
+    after
+        ``opportunity``, ``territory`` and any other columns: the opportunities in scope
+        with the territory they should have (null: none). Opportunities only in
+        ``before`` are out of scope and left alone.
+
+    Returns
+    -------
+    polars.DataFrame
+        The changed rows of ``after`` with ``from_territory`` and ``change``
+        (``assigned``, ``moved`` or ``cleared``, see :data:`CHANGES`), sorted by
+        opportunity.
+
+    Examples
+    --------
+    >>> before = pl.DataFrame({"opportunity": ["a", "b", "c", "z"],
+    ...                        "territory": ["West", "West", "East", "East"]})
+    >>> after = pl.DataFrame({"opportunity": ["a", "b", "c", "d"],
+    ...                       "territory": ["West", "East", None, "North"]})
+    >>> changes = territory_changes(before, after)
+    >>> changes.select("opportunity", "change").rows()
+    [('b', 'moved'), ('c', 'cleared'), ('d', 'assigned')]
+    >>> changes.row(0)
+    ('b', 'East', 'West', 'moved')
+    """
+    held = before.select("opportunity", from_territory="territory").unique("opportunity")
+    was, now = pl.col("from_territory"), pl.col("territory")
+    return (
+        after.join(held, on="opportunity", how="left")
+        .filter(now.ne_missing(was))
+        .with_columns(
+            change=pl.when(was.is_null())
+            .then(pl.lit("assigned"))
+            .when(now.is_null())
+            .then(pl.lit("cleared"))
+            .otherwise(pl.lit("moved"))
+        )
+        .sort("opportunity")
+    )
+
+
+__all__ = [
+    "CHANGES",
+    "POLICIES",
+    "OpportunityPolicy",
+    "assign_opportunities",
+    "territory_changes",
+]

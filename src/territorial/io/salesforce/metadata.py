@@ -34,6 +34,7 @@ from territorial.core.model import (
 )
 from territorial.core.rules.operators import Operator, parse_operator
 from territorial.errors import InputFileError, Problem
+from territorial.io.salesforce.locate import locate_metadata
 from territorial.io.salesforce.package import (
     DEFAULT_API_VERSION,
     read_package_version,
@@ -171,42 +172,42 @@ def _files(folder: Path, suffix: str) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.name.endswith(suffix)), key=lambda p: p.name)
 
 
-def find_metadata_root(path: Path | str) -> Path:
-    """The folder holding ``territory2Models``: ``path`` itself or the one folder below it.
+_KINDS = ("territory2Model", "territory2", "territory2Rule", "territory2Type", "settings")
 
-    Accepts a project root, ``force-app/main/default`` or an unpacked mdapi folder.
-    """
-    base = Path(path)
-    if not base.is_dir():
-        raise InputFileError(
-            str(base), [Problem("is not a folder", hint="Give the folder of the metadata.")]
-        )
-    if (base / "territory2Models").is_dir():
-        return base
-    found = sorted(
-        p.parent
-        for p in base.glob("**/territory2Models")
-        if p.is_dir()
-        and len(p.relative_to(base).parts) <= 6
-        and not any(part.startswith(".") or part == "node_modules" for part in p.parts)
+
+def _layout(root: Path, model_dir: Path) -> Layout:
+    """The layout of a model's files; files of both layouts side by side are an error
+    (importing one set would silently drop the other)."""
+    folders = (
+        model_dir,
+        model_dir / "rules",
+        model_dir / "territories",
+        root / "territory2Types",
+        root / "settings",
     )
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        problem = Problem(
-            "has no territory2Models folder",
-            hint="Give the project root, force-app/main/default or an unpacked mdapi folder.",
+    files: dict[Layout, list[Path]] = {"sfdx": [], "mdapi": []}
+    for folder in (f for f in folders if f.is_dir()):
+        for path in sorted(folder.iterdir()):
+            for layout in LAYOUTS:
+                if any(path.name.endswith(file_suffix(k, layout)) for k in _KINDS):
+                    files[layout].append(path)
+    if files["sfdx"] and files["mdapi"]:
+        raise InputFileError(
+            str(root),
+            [
+                Problem(
+                    f"holds Territory2 files in both layouts: {len(files['sfdx'])} in source "
+                    f"format (e.g. {files['sfdx'][0].relative_to(root).as_posix()}) and "
+                    f"{len(files['mdapi'])} in Metadata API format (e.g. "
+                    f"{files['mdapi'][0].relative_to(root).as_posix()})",
+                    hint="Keep one layout in the folder: move the other files out (or into "
+                    "a folder of their own and import that), then import again. "
+                    "'sf project convert source' and 'sf project convert mdapi' convert "
+                    "between the layouts.",
+                )
+            ],
         )
-    else:
-        listed = ", ".join(p.relative_to(base).as_posix() for p in found)
-        problem = Problem(f"holds several metadata folders ({listed})", hint="Give one of them.")
-    raise InputFileError(str(base), [problem])
-
-
-def _detect_layout(models: Path, model_dir: Path) -> Layout:
-    if any(p.name.endswith("-meta.xml") for p in model_dir.iterdir()):
-        return "sfdx"
-    return "mdapi"
+    return "sfdx" if files["sfdx"] else "mdapi"
 
 
 def _choose_model(reader: _Reader, models: Path, model: str | None) -> Path:
@@ -237,12 +238,15 @@ def _choose_model(reader: _Reader, models: Path, model: str | None) -> Path:
 def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataModel:
     """Read one Territory2 model (and the types and settings beside it) from a folder.
 
-    Raise :class:`InputFileError` listing every problem of every file; nothing is written.
+    ``path`` is the metadata folder or a folder above it (see
+    :func:`~territorial.io.salesforce.locate.locate_metadata`). Raise
+    :class:`InputFileError` listing every problem of every file; nothing is written.
     """
-    root = find_metadata_root(path)
-    reader = _Reader(root)
+    located = locate_metadata(path)
+    root = located.root
+    reader = _Reader(root, warnings=list(located.notes))
     model_dir = _choose_model(reader, root / "territory2Models", model)
-    layout = _detect_layout(root / "territory2Models", model_dir)
+    layout = _layout(root, model_dir)
     dev = model_dir.name
     spec = ModelSpec(developer_name=dev)
     model_file = model_dir / f"{dev}{file_suffix('territory2Model', layout)}"
@@ -258,7 +262,7 @@ def read_metadata(path: Path | str, *, model: str | None = None) -> MetadataMode
         )
     settings = _read_settings(reader, root, layout)
     spec.settings.update(settings)
-    version = _api_version(root, Path(path))
+    version = _api_version(root, located.given)
     if version and version != DEFAULT_API_VERSION:  # the default is what exports write
         spec.settings[API_VERSION] = version
     suffix = file_suffix("territory2Type", layout)
@@ -494,7 +498,6 @@ __all__ = [
     "Layout",
     "MetadataModel",
     "file_suffix",
-    "find_metadata_root",
     "listing",
     "model_warnings",
     "read_metadata",
