@@ -192,7 +192,7 @@ def test_cli_import_export_and_errors(db_url: str, tmp_path: Path) -> None:
         return result.exit_code, " ".join((result.stderr + result.stdout).split())
 
     code, out = cli("salesforce", "import", str(SALESFORCE / "scw-sfdx"))
-    assert code == 0 and "3 territories, 1 rules with 1 items" in out
+    assert code == 0 and "3 territories, 1 rule with 1 item" in out
     code, out = cli("salesforce", "import", str(SALESFORCE / "scw-sfdx"))
     assert code == 1 and "--name" in out
     code, out = cli(

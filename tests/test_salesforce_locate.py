@@ -143,4 +143,4 @@ def test_cli_round_trip_through_the_project_root(
         code, out = cli("salesforce", "import", folder, "--name", f"Copy {n}")
         assert code == 0, out
         assert f"Imported Copy_{n} from out/{SOURCE} (sfdx" in out
-        assert "1 territories, 1 rules with 1 items" in out
+        assert "1 territory, 1 rule with 1 item" in out

@@ -30,6 +30,7 @@ from territorial.core.rules.operators import (
     parse_operator,
     split_values,
 )
+from territorial.core.text import plural
 from territorial.errors import Conflict, ValidationError
 from territorial.io.salesforce.metadata import Layout, read_metadata
 from territorial.io.salesforce.writer import SFDX_SOURCE, export_warnings, write_metadata
@@ -61,9 +62,10 @@ class SalesforceImport:
     def summary(self) -> str:
         text = (
             f"Imported {self.model.developer_name} from {self.folder} ({self.layout}, "
-            f"{self.files} files): {self.types} types, {self.territories} territories, "
-            f"{self.rules} rules with {self.rule_items} items, {self.associations} rule "
-            f"associations in {self.seconds:.2f} s"
+            f"{plural(self.files, 'file')}): {plural(self.types, 'type')}, "
+            f"{plural(self.territories, 'territory', 'territories')}, "
+            f"{plural(self.rules, 'rule')} with {plural(self.rule_items, 'item')}, "
+            f"{plural(self.associations, 'rule association')} in {self.seconds:.2f} s"
         )
         if self.created_fields:
             made = ", ".join(f"{f.name} ({f.type.value})" for f in self.created_fields)
