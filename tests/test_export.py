@@ -28,6 +28,7 @@ ACCOUNTS = (
 @pytest.fixture
 def filled(ws: Workspace, tmp_path: Path) -> Workspace:
     add_field(ws, "account", "Tier__c", "picklist", picklist_values=["Gold", "Silver"])
+    add_field(ws, "account", "Score__c", "number")  # 1e20: a declared number takes exponents
     imports.import_accounts(ws, write(tmp_path, "a.csv", ACCOUNTS), create_fields=True)
     imports.import_users(ws, write(tmp_path, "u.csv", "id,name,email\nU1,Ann,a@x.io\nU2,Bø,\n"))
     imports.import_opportunities(
@@ -82,7 +83,7 @@ def test_account_export_values(filled: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "a.parquet"
     exports.export_accounts(filled, out)
     frame = pl.read_parquet(out)
-    assert frame.columns[-4:] == ["Tier__c", "Since__c", "Vip__c", "Score__c"]
+    assert frame.columns[-4:] == ["Tier__c", "Score__c", "Since__c", "Vip__c"]
     a1, a2, a3 = frame.rows(named=True)
     assert (a1["name"], a1["billing_postal_code"], a1["excluded_from_realign"]) == (
         "Åcme “Ltd”",

@@ -81,6 +81,12 @@ def test_custom_fields_are_merged_on_update(ws: Workspace, tmp_path: Path) -> No
     ("values", "expected"),
     [
         (["1", "2.5", ""], "number"),
+        (["-3", "0", "0.25", "+12.50"], "number"),
+        (["00e000000000001", "00E000000000001"], "text"),  # Salesforce ids, not 0e0
+        (["001e00000000001", "2"], "text"),  # not 10.0
+        (["007", "12"], "text"),  # codes keep their leading zeros
+        (["1e6", "2"], "text"),  # exponent notation is not a plain number
+        ([".5", "1."], "text"),
         (["2026-01-31", "2026-02-01T00:00:00.000+0000"], "date"),
         (["yes", "No", "TRUE"], "boolean"),
         (["Gold", "1"], "text"),

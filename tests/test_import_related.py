@@ -93,6 +93,38 @@ def test_users_upsert(seeded: Workspace, tmp_path: Path) -> None:
         assert (bob.name, bob.title, bob.capacity) == ("Bob B", "SE", 40)
 
 
+def test_salesforce_user_ids_and_codes_are_created_as_text(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "User_extract.csv",
+        "Id,Name,ProfileId,UserRoleId,Code__c,Quota__c\n"
+        "U7,Di,00e000000000001,00E000000000001,007,1500.5\n"
+        "U8,Ed,00e000000000002,001e00000000001,012,-20\n",
+    )
+    result = import_users(seeded, path, create_fields=True)
+    types = {f.name: f.type.value for f in result.created_fields}
+    assert types == {
+        "ProfileId": "text",
+        "UserRoleId": "text",
+        "Code__c": "text",
+        "Quota__c": "number",
+    }
+    with seeded.session() as session:
+        custom = {
+            u.id: u.custom
+            for u in session.scalars(select(SalesUser).where(SalesUser.id.in_(["U7", "U8"])))
+        }
+    assert custom["U7"] == {
+        "ProfileId": "00e000000000001",
+        "UserRoleId": "00E000000000001",
+        "Code__c": "007",
+        "Quota__c": 1500.5,
+    }
+    assert custom["U8"] is not None and custom["U8"]["UserRoleId"] == "001e00000000001"
+
+
 def user_links(ws: Workspace) -> set[tuple[str, str, str]]:
     with ws.session() as session:
         rows = session.execute(
