@@ -72,7 +72,9 @@ def test_records_round_trip(
     out = tmp_path / f"out{suffix}"
     assert export(filled, out, salesforce_names=salesforce_names).rows > 0
     result = import_(filled, out)
-    assert result.inserted == 0 and result.updated == result.rows
+    # Nothing changed, so nothing is rewritten and the summary says so.
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, result.rows)
+    assert f"0 inserted, 0 updated, {result.rows} unchanged" in result.summary()
     again = tmp_path / f"again{suffix}"
     export(filled, again, salesforce_names=salesforce_names)
     read = pl.read_csv if suffix == ".csv" else pl.read_parquet
@@ -134,7 +136,7 @@ def test_user_territories_round_trip(
     )
     assert frame.height == 2
     result = links.import_user_territories(filled, out, model="FY27")
-    assert (result.inserted, result.updated) == (0, 2)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 2)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -148,7 +150,7 @@ def test_assignments_round_trip(
     cause = "Territory2Manual" if salesforce_names else "manual"
     assert frame.rows()[0] == ("A1", "West", "West Coast", cause, None)
     result = links.import_assignments(filled, out, model="FY27")
-    assert (result.rows, result.inserted, result.updated) == (2, 0, 2)
+    assert (result.rows, result.inserted, result.updated, result.unchanged) == (2, 0, 0, 2)
 
 
 def test_unsupported_output_type(filled: Workspace, tmp_path: Path) -> None:

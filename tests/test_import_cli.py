@@ -23,7 +23,8 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
     source.write_text("Id,Name,Tier__c\n1,Acme,Gold\n2,Globex,\n", encoding="utf-8")
     code, _, err = cli(db_url, "import", "accounts", str(source), "--create-fields")
     assert code == 0, err
-    assert "2 account rows, 2 inserted, 0 updated" in err and "Tier__c (text)" in err
+    assert "2 account rows, 2 inserted, 0 updated, 0 unchanged" in err
+    assert "Tier__c (text)" in err
     code, out, _ = cli(db_url, "--format", "csv", "field", "list", "--object", "account")
     assert code == 0 and "Tier__c,Tier__c,text,True" in out
     code, _, err = cli(db_url, "field", "add", "Score__c", "--type", "number")
@@ -32,7 +33,7 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
     code, _, err = cli(db_url, "export", "accounts", "-o", str(target), "--salesforce-names")
     assert code == 0 and "2 account rows written" in err and target.exists()
     code, _, err = cli(db_url, "import", "accounts", str(target))
-    assert code == 0 and "0 inserted, 2 updated" in err
+    assert code == 0 and "0 inserted, 0 updated, 2 unchanged" in err
 
 
 @pytest.mark.parametrize(

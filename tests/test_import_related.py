@@ -202,7 +202,7 @@ def test_manual_assignments_skip_rule_rows(seeded: Workspace, tmp_path: Path) ->
     assert (result.rows, result.inserted, result.updated, result.skipped) == (3, 2, 0, 1)
     assert len(manual(seeded)) == 2
     again = import_assignments(seeded, path, model="FY27")
-    assert (again.inserted, again.updated) == (0, 2)
+    assert (again.inserted, again.updated, again.unchanged, again.skipped) == (0, 0, 2, 1)
     assert len(manual(seeded)) == 2
 
 

@@ -92,6 +92,7 @@ class ImportResult:
     rows: int
     inserted: int
     updated: int
+    """Existing records whose values really changed."""
     created_fields: tuple[Field, ...] = ()
     ignored_columns: tuple[str, ...] = ()
     skipped: int = 0
@@ -101,14 +102,19 @@ class ImportResult:
     assignments_added: int = 0
     assignments_removed: int = 0
 
+    @property
+    def unchanged(self) -> int:
+        """Rows that matched a stored record with the same values (not rewritten)."""
+        return self.rows - self.inserted - self.updated - self.skipped
+
     def summary(self) -> str:
         """One line for people.
 
-        >>> ImportResult("account", "a.csv", 3, 2, 1).summary()
-        'a.csv: 3 account rows, 2 inserted, 1 updated.'
+        >>> ImportResult("account", "a.csv", 4, 2, 1).summary()
+        'a.csv: 4 account rows, 2 inserted, 1 updated, 1 unchanged.'
         """
         text = f"{self.path}: {self.rows} {self.kind} rows, {self.inserted} inserted, "
-        text += f"{self.updated} updated"
+        text += f"{self.updated} updated, {self.unchanged} unchanged"
         if self.skipped:
             text += f", {self.skipped} skipped"
         if self.created_fields:
@@ -356,11 +362,11 @@ def _import_records(
             fields.append(Field("account_pk", FieldType.NUMBER))
         frame, update = _record_frame(kind, typed, fields)
         existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
-        updated = frame.join(existing, on="id", how="semi").height
+        inserted = frame.join(existing, on="id", how="anti").height
         created = tuple(
             create_field(session, kind, f.name, f.type, actor=ws.actor) for f in new_fields
         )
-        bulk.upsert(
+        written = bulk.upsert(
             session,
             TABLES[kind],
             frame,
@@ -373,8 +379,8 @@ def _import_records(
             kind,
             table.name,
             frame.height,
-            frame.height - updated,
-            updated,
+            inserted,
+            written - inserted,
             created,
             tuple(columns.ignored),
         )
@@ -417,6 +423,7 @@ def audit_import(
             "rows": result.rows,
             "inserted": result.inserted,
             "updated": result.updated,
+            "unchanged": result.unchanged,
             "skipped": result.skipped,
             "created_fields": [f.name for f in result.created_fields],
         },

@@ -204,11 +204,9 @@ def _user_territories(session: Session, table: Table, model: str) -> tuple[Impor
         f"ON t.pk = ua.territory_pk WHERE t.model_pk = {model_pk}",
         {"territory_pk": pl.Int64, "user_pk": pl.Int64},
     )
-    updated = links.join(existing, on=["territory_pk", "user_pk"], how="semi").height
-    bulk.upsert(session, "user_assignment", links, key=("territory_pk", "user_pk"))
-    result = ImportResult(
-        "user-territory", table.name, links.height, links.height - updated, updated
-    )
+    inserted = links.join(existing, on=["territory_pk", "user_pk"], how="anti").height
+    written = bulk.upsert(session, "user_assignment", links, key=("territory_pk", "user_pk"))
+    result = ImportResult("user-territory", table.name, links.height, inserted, written - inserted)
     return result, model_pk
 
 
@@ -251,12 +249,13 @@ def _assignments(session: Session, table: Table, model: str) -> tuple[ImportResu
     bulk.upsert(
         session, "account_assignment", rows, key=("territory_pk", "account_pk", "cause"), update=()
     )
+    # A manual assignment has nothing to update: those already present are unchanged.
     result = ImportResult(
         "assignment",
         table.name,
         frame.height,
         links.height - present,
-        present,
+        0,
         skipped=frame.height - links.height,
     )
     return result, model_pk

@@ -10,7 +10,9 @@ Columns move, not ORM objects:
 Both run on the connection the session already holds, so the caller's transaction
 covers them: an error anywhere rolls every batch back. JSON columns named in
 ``merge_json`` are merged key by key on update (a JSON ``null`` removes the key), so an
-import that carries only some custom fields keeps the others.
+import that carries only some custom fields keeps the others. A row whose values would
+not change is not rewritten, and :func:`upsert` returns how many rows it inserted or
+really changed.
 
 >>> upsert_sql("sqlite", "account", ["id", "name"], key=["id"], update=["name"])
 ... # doctest: +NORMALIZE_WHITESPACE
@@ -48,12 +50,26 @@ def _raw(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+def _stored_json(dialect_name: str, table: str, column: str) -> str:
+    """The stored JSON object without null members (an inserted row may carry some)."""
+    if dialect_name == "sqlite":
+        return f"json_patch('{{}}', coalesce({table}.{column}, '{{}}'))"
+    return f"jsonb_strip_nulls(coalesce({table}.{column}, '{{}}'::jsonb))"
+
+
 def _new_value(dialect_name: str, table: str, column: str, merge_json: Sequence[str]) -> str:
     if column not in merge_json:
         return f"excluded.{column}"
+    stored = _stored_json(dialect_name, table, column)
     if dialect_name == "sqlite":
-        return f"json_patch(coalesce({table}.{column}, '{{}}'), excluded.{column})"
-    return f"jsonb_strip_nulls(coalesce({table}.{column}, '{{}}'::jsonb) || excluded.{column})"
+        return f"json_patch({stored}, excluded.{column})"
+    return f"jsonb_strip_nulls({stored} || excluded.{column})"
+
+
+def _old_value(dialect_name: str, table: str, column: str, merge_json: Sequence[str]) -> str:
+    if column not in merge_json:
+        return f"{table}.{column}"
+    return _stored_json(dialect_name, table, column)
 
 
 def _set_clause(
@@ -66,14 +82,18 @@ def _set_clause(
     """``SET`` of the updated columns, ``WHERE`` one of them actually changes.
 
     Unchanged rows are not rewritten (no new row version, no index or WAL traffic, and
-    ``touch`` keeps the time of the last real change).
+    ``touch`` keeps the time of the last real change). Merged JSON is compared without
+    null members: a missing key and a null value are the same.
     """
     values = {c: _new_value(dialect_name, table, c, merge_json) for c in update}
     parts = [f"{column} = {value}" for column, value in values.items()]
     if touch:
         parts.append(f"{touch} = CURRENT_TIMESTAMP")
     distinct = "IS NOT" if dialect_name == "sqlite" else "IS DISTINCT FROM"
-    changed = " OR ".join(f"{table}.{c} {distinct} {v}" for c, v in values.items())
+    changed = " OR ".join(
+        f"{_old_value(dialect_name, table, c, merge_json)} {distinct} {v}"
+        for c, v in values.items()
+    )
     return ", ".join(parts) + (f" WHERE {changed}" if changed else "")
 
 
@@ -121,8 +141,9 @@ def upsert(
     merge_json: Sequence[str] = (),
     touch: str | None = None,
     on_rows: Progress | None = None,
-) -> None:
-    """Insert the rows of ``frame`` into ``table``, updating those whose ``key`` exists.
+) -> int:
+    """Insert the rows of ``frame`` into ``table``, updating those whose ``key`` exists;
+    return how many rows were inserted or really changed.
 
     Parameters
     ----------
@@ -137,23 +158,22 @@ def upsert(
         A timestamp column set to the current time on update.
     """
     if frame.is_empty():
-        return
+        return 0
     if update is None:
         update = [c for c in frame.columns if c not in key]
     frame = _plain(frame)
     if dialect(session) == "postgresql":
-        _upsert_postgresql(session, table, frame, key, update, merge_json, touch, on_rows)
-    else:
-        sql = upsert_sql(
-            "sqlite",
-            table,
-            frame.columns,
-            key=key,
-            update=update,
-            merge_json=merge_json,
-            touch=touch,
-        )
-        _executemany(session, sql, frame, on_rows)
+        return _upsert_postgresql(session, table, frame, key, update, merge_json, touch, on_rows)
+    sql = upsert_sql(
+        "sqlite",
+        table,
+        frame.columns,
+        key=key,
+        update=update,
+        merge_json=merge_json,
+        touch=touch,
+    )
+    return _executemany(session, sql, frame, on_rows)
 
 
 def insert(
@@ -172,16 +192,20 @@ def insert(
     _executemany(session, sql, frame, on_rows)
 
 
-def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> None:
+def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> int:
+    """Run ``sql`` for every row in batches; the number of rows it inserted or changed."""
     cursor = _raw(session).cursor()
+    written = 0
     try:
         for start in range(0, frame.height, BATCH_ROWS):
             batch = frame.slice(start, BATCH_ROWS)
             cursor.executemany(sql, batch.iter_rows())
+            written += max(cursor.rowcount, 0)
             if on_rows:
                 on_rows(batch.height)
     finally:
         cursor.close()
+    return written
 
 
 def copy_into(
@@ -211,7 +235,7 @@ def _upsert_postgresql(
     merge_json: Sequence[str],
     touch: str | None,
     on_rows: Progress | None,
-) -> None:
+) -> int:
     stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
     columns = ", ".join(frame.columns)
     with _raw(session).cursor() as cursor:
@@ -232,7 +256,9 @@ def _upsert_postgresql(
     )
     with _raw(session).cursor() as cursor:
         cursor.execute(sql)
+        written = max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE {stage}")
+    return int(written)
 
 
 def _coerce(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
