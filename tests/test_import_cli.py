@@ -36,13 +36,28 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
     assert code == 0 and "0 inserted, 0 updated, 2 unchanged" in err
 
 
+def test_ignore_unknown_warns_once_with_the_columns(db_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "User_extract.csv"
+    source.write_text("Id,Name,IsActive,ProfileId\n005A,Ann,true,00e000000000001\n", "utf-8")
+    result = runner.invoke(app, ["--database", db_url, "import", "users", str(source)])
+    assert result.exit_code == 1 and "--ignore-unknown" in result.stderr
+    result = runner.invoke(
+        app, ["--database", db_url, "import", "users", str(source), "--ignore-unknown"]
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stderr.splitlines()]
+    warnings = [line for line in lines if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "'IsActive', 'ProfileId'" in warnings[0]
+    assert "1 user rows, 1 inserted" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "content", "fragments"),
     [
         (
             ["import", "accounts"],
             "id,name,Foo\n1,A,x\n",
-            ["unknown column 'Foo'", "--create-fields"],
+            ["unknown column 'Foo'", "--create-fields", "--ignore-unknown"],
         ),
         (["import", "accounts"], "id,name,annual_revenue\n1,A,abc\n", ["row 2", "'abc'"]),
         (["import", "opportunities"], "id,account_id,name\nO1,A9,x\n", ["'A9' not found"]),

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from data_helpers import make_model, write
-from territorial.errors import InputFileError, NotFound
+from territorial.errors import InputFileError, NotFound, ValidationError
+from territorial.services.fields import list_fields
 from territorial.services.imports import (
     import_accounts,
     import_opportunities,
@@ -123,6 +124,44 @@ def test_salesforce_user_ids_and_codes_are_created_as_text(
         "Quota__c": 1500.5,
     }
     assert custom["U8"] is not None and custom["U8"]["UserRoleId"] == "001e00000000001"
+
+
+def test_ignore_unknown_skips_salesforce_standard_columns(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    users = write(
+        tmp_path,
+        "User_extract.csv",
+        "Id,Name,Email,IsActive,ProfileId,UserRoleId,CreatedDate\n"
+        "U9,Flo,flo@example.com,true,00e000000000001,00E000000000001,2024-01-01\n",
+    )
+    result = import_users(seeded, users, ignore_unknown=True)
+    assert (result.inserted, result.unknown_columns) == (1, ("IsActive", "ProfileId", "UserRoleId"))
+    assert result.ignored_columns == ("CreatedDate",)
+    [warning] = result.warnings
+    assert "'IsActive', 'ProfileId', 'UserRoleId'" in warning and "User_extract.csv" in warning
+    with seeded.session() as session:
+        flo = session.scalars(select(SalesUser).where(SalesUser.id == "U9")).one()
+    assert (flo.email, flo.custom) == ("flo@example.com", None)
+    assert not [f for f in list_fields(seeded, "user") if f.custom]
+
+    opportunities = write(
+        tmp_path,
+        "Opportunity_extract.csv",
+        "Id,AccountId,Name,StageName,ForecastCategoryName,Type,LeadSource\n"
+        "O9,A1,Renewal,Prospecting,Pipeline,Existing Business,Web\n",
+    )
+    result = import_opportunities(seeded, opportunities, ignore_unknown=True)
+    assert result.inserted == 1
+    assert result.unknown_columns == ("ForecastCategoryName", "Type", "LeadSource")
+
+
+def test_ignore_unknown_and_create_fields_exclude_each_other(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "u.csv", "Id,Name,IsActive\nU9,Flo,true\n")
+    with pytest.raises(ValidationError, match=r"--create-fields .* --ignore-unknown"):
+        import_users(seeded, path, create_fields=True, ignore_unknown=True)
 
 
 def user_links(ws: Workspace) -> set[tuple[str, str, str]]:

@@ -19,6 +19,10 @@ Columns that are ignored on purpose (reported in :attr:`ImportResult.ignored_col
 * Columns of a related record (``Owner.Name``, ``Account.Name`` in an opportunity file).
 * ``Territory2Id`` of opportunities: territories are assigned per model by
   ``territorial opportunities assign``.
+
+Any other unknown column is an error listing them all, unless ``create_fields`` declares
+them as custom fields or ``ignore_unknown`` skips them (reported in
+:attr:`ImportResult.unknown_columns` and as one warning).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from territorial.core.fields import (
     squash,
 )
 from territorial.core.model import ModelState
-from territorial.errors import InputFileError, Problem
+from territorial.errors import InputFileError, Problem, ValidationError
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
 from territorial.io.tabular import read_table as read_table
 from territorial.services import audit, runs
@@ -95,6 +99,8 @@ class ImportResult:
     """Existing records whose values really changed."""
     created_fields: tuple[Field, ...] = ()
     ignored_columns: tuple[str, ...] = ()
+    unknown_columns: tuple[str, ...] = ()
+    """Unknown columns skipped on request (``ignore_unknown``)."""
     skipped: int = 0
     """Rows deliberately not imported (rule-caused assignments)."""
     assigned_in: str | None = None
@@ -106,6 +112,25 @@ class ImportResult:
     def unchanged(self) -> int:
         """Rows that matched a stored record with the same values (not rewritten)."""
         return self.rows - self.inserted - self.updated - self.skipped
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What people should know although the import succeeded (one line each).
+
+        >>> result = ImportResult("user", "u.csv", 1, 1, 0, unknown_columns=("IsActive", "Ext"))
+        >>> print(*result.warnings)  # doctest: +NORMALIZE_WHITESPACE
+        ignored 2 unknown columns of u.csv: 'IsActive', 'Ext' (their values were not
+        imported; use --create-fields to keep them as custom fields)
+        """
+        if not self.unknown_columns:
+            return ()
+        n = len(self.unknown_columns)
+        names = ", ".join(repr(c) for c in self.unknown_columns)
+        return (
+            f"ignored {n} unknown column{'s' if n > 1 else ''} of {self.path}: {names} "
+            f"({'their' if n > 1 else 'its'} values were not imported; use --create-fields "
+            f"to keep {'them as custom fields' if n > 1 else 'it as a custom field'})",
+        )
 
     def summary(self) -> str:
         """One line for people.
@@ -180,8 +205,9 @@ def _new_fields(table: Table, columns: _Columns, create: bool) -> tuple[list[Fie
             Problem(
                 f"unknown column{'s' if len(columns.unknown) > 1 else ''} {names}",
                 row=1,
-                hint="import again with --create-fields to add them as custom fields, or declare "
-                "each with 'territorial field add NAME --type TYPE' first",
+                hint="import again with --create-fields to add them as custom fields or with "
+                "--ignore-unknown to skip them, or declare each with "
+                "'territorial field add NAME --type TYPE' first",
             )
         ]
     fields, problems = [], []
@@ -329,13 +355,23 @@ def _import_records(
     path: Path | str,
     *,
     create_fields: bool,
+    ignore_unknown: bool,
     on_progress: OnProgress | None,
     assign: bool = False,
 ) -> ImportResult:
+    if create_fields and ignore_unknown:
+        raise ValidationError(
+            "Unknown columns cannot be both created as fields and ignored.",
+            hint="Choose --create-fields (keep them as custom fields) or --ignore-unknown "
+            "(skip them).",
+        )
     table = read_table(path)
     with ws.session() as session:
         cat = catalog(session, kind)
         columns, problems = _map_columns(table, cat)
+        skipped_unknown = tuple(columns.unknown) if ignore_unknown else ()
+        if ignore_unknown:
+            columns.unknown = []
         new_fields, more = _new_fields(table, columns, create_fields)
         problems += more
         if problems:
@@ -383,6 +419,7 @@ def _import_records(
             written - inserted,
             created,
             tuple(columns.ignored),
+            skipped_unknown,
         )
         if assign:
             result = _assign_in_active_model(session, ws, result, frame["id"])
@@ -426,6 +463,7 @@ def audit_import(
             "unchanged": result.unchanged,
             "skipped": result.skipped,
             "created_fields": [f.name for f in result.created_fields],
+            "ignored_unknown_columns": list(result.unknown_columns),
         },
     )
 
@@ -435,6 +473,7 @@ def import_accounts(
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
     assign: bool = True,
 ) -> ImportResult:
@@ -442,14 +481,16 @@ def import_accounts(
 
     Required columns: ``id`` and ``name`` (any accepted spelling). Unknown columns are an
     error listing them all, unless ``create_fields`` declares them as custom fields with
-    inferred types (number, date, boolean, else text). With ``assign`` (the default) the
-    imported accounts are assigned at once in the active model, in the same transaction.
+    inferred types (number, date, boolean, else text) or ``ignore_unknown`` skips them.
+    With ``assign`` (the default) the imported accounts are assigned at once in the
+    active model, in the same transaction.
     """
     return _import_records(
         ws,
         "account",
         path,
         create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
         on_progress=on_progress,
         assign=assign,
     )
@@ -460,11 +501,20 @@ def import_opportunities(
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
 ) -> ImportResult:
-    """Upsert opportunities by ``id``; ``account_id`` must name an imported account."""
+    """Upsert opportunities by ``id``; ``account_id`` must name an imported account.
+
+    Unknown columns: as for :func:`import_accounts`.
+    """
     return _import_records(
-        ws, "opportunity", path, create_fields=create_fields, on_progress=on_progress
+        ws,
+        "opportunity",
+        path,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        on_progress=on_progress,
     )
 
 
@@ -473,10 +523,21 @@ def import_users(
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
 ) -> ImportResult:
-    """Upsert sales users by ``id`` (required columns ``id`` and ``name``)."""
-    return _import_records(ws, "user", path, create_fields=create_fields, on_progress=on_progress)
+    """Upsert sales users by ``id`` (required columns ``id`` and ``name``).
+
+    Unknown columns: as for :func:`import_accounts`.
+    """
+    return _import_records(
+        ws,
+        "user",
+        path,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        on_progress=on_progress,
+    )
 
 
 __all__ = [
