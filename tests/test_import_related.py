@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from data_helpers import make_model, write
 from territorial.errors import InputFileError, NotFound, ValidationError
+from territorial.services.assignments import assign_account
 from territorial.services.fields import list_fields
 from territorial.services.imports import (
     import_accounts,
@@ -17,10 +18,13 @@ from territorial.services.imports import (
     import_users,
 )
 from territorial.services.links import import_assignments, import_user_territories
+from territorial.services.models import activate_model
+from territorial.services.opportunities import assign_model_opportunities
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
     AccountAssignmentRow,
     Opportunity,
+    OpportunityTerritoryRow,
     SalesUser,
     TerritoryRow,
     UserAssignmentRow,
@@ -59,6 +63,48 @@ def test_opportunities_reference_accounts_by_external_id(seeded: Workspace, tmp_
             "Closed Won",
         )
         assert rows["O2"].amount is None and rows["O2"].is_closed is False
+
+
+def opportunity_territories(ws: Workspace) -> dict[str, str | None]:
+    """Each opportunity's territory (developer name) in the active model FY27."""
+    with ws.session() as session:
+        rows = session.execute(
+            select(Opportunity.id, TerritoryRow.developer_name)
+            .outerjoin(
+                OpportunityTerritoryRow, OpportunityTerritoryRow.opportunity_pk == Opportunity.pk
+            )
+            .outerjoin(TerritoryRow, TerritoryRow.pk == OpportunityTerritoryRow.territory_pk)
+        )
+        return {opportunity: territory for opportunity, territory in rows}
+
+
+def test_imported_opportunities_get_their_territory_in_the_active_model(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    assign_account(seeded, "FY27", "A1", "West")
+    assign_account(seeded, "FY27", "A2", "East")
+    activate_model(seeded, "FY27")
+    text = (
+        "Id,AccountId,Name,IsClosed,IsExcludedFromTerritory2Filter\n"
+        "O1,A1,Open deal,false,false\nO2,A2,Closed deal,true,false\n"
+        "O3,A1,Excluded deal,false,true\nO4,A2,Another,,\n"
+    )
+    result = import_opportunities(seeded, write(tmp_path, "o.csv", text))
+    assert (result.assigned_in, result.assignments_added) == ("FY27", 2)
+    assert "territories in FY27: 2 newly assigned, 0 moved, 0 unassigned" in result.summary()
+    # Open ones at once; closed and excluded ones are left to 'opportunities assign'.
+    assert opportunity_territories(seeded) == {"O1": "West", "O2": None, "O3": None, "O4": "East"}
+    preview = assign_model_opportunities(seeded, "FY27", open_only=True, preview=True)
+    assert preview.changed == 0
+
+    moved = write(tmp_path, "o2.csv", text.replace("O1,A1", "O1,A2"))
+    result = import_opportunities(seeded, moved)
+    assert (result.updated, result.unchanged, result.assignments_moved) == (1, 3, 1)
+    assert opportunity_territories(seeded)["O1"] == "East"
+
+    new = write(tmp_path, "o3.csv", "Id,AccountId,Name\nO5,A1,Later\n")
+    assert import_opportunities(seeded, new, assign=False).assigned_in is None
+    assert opportunity_territories(seeded)["O5"] is None
 
 
 def test_unknown_account_reference_lists_rows(seeded: Workspace, tmp_path: Path) -> None:

@@ -105,8 +105,17 @@ def import_opportunities(
     file: FileArg,
     create_fields: CreateFields = False,
     ignore_unknown: IgnoreUnknown = False,
+    assign: Annotated[
+        bool,
+        typer.Option(
+            "--assign/--no-assign",
+            help="Give new and changed open opportunities their territory in the active model.",
+        ),
+    ] = True,
 ) -> None:
     """Insert or update opportunities by id; account_id must name an imported account.
+    New and changed open opportunities get their territory in the active model at once,
+    in the same transaction.
 
     Example: territorial import opportunities Opportunity_extract.csv --ignore-unknown
     """
@@ -116,6 +125,7 @@ def import_opportunities(
         file,
         create_fields=create_fields,
         ignore_unknown=ignore_unknown,
+        assign=assign,
     )
 
 

@@ -47,7 +47,7 @@ from territorial.core.model import ModelState
 from territorial.errors import InputFileError, Problem, ValidationError
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
 from territorial.io.tabular import read_table as read_table
-from territorial.services import audit, runs
+from territorial.services import audit, opportunities, runs
 from territorial.services.fields import catalog, create_field
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
@@ -104,9 +104,13 @@ class ImportResult:
     skipped: int = 0
     """Rows deliberately not imported (rule-caused assignments)."""
     assigned_in: str | None = None
-    """The active model the imported accounts were assigned in at once, if any."""
+    """The active model the imported records were assigned in at once, if any."""
     assignments_added: int = 0
+    """Accounts: rule assignments added. Opportunities: newly given a territory."""
     assignments_removed: int = 0
+    """Accounts: rule assignments removed. Opportunities: left without a territory."""
+    assignments_moved: int = 0
+    """Opportunities moved to another territory."""
 
     @property
     def unchanged(self) -> int:
@@ -147,7 +151,12 @@ class ImportResult:
             text += f"; new fields: {made}"
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
-        if self.assigned_in:
+        if self.assigned_in and self.kind == "opportunity":
+            text += (
+                f"; territories in {self.assigned_in}: {self.assignments_added} newly assigned, "
+                f"{self.assignments_moved} moved, {self.assignments_removed} unassigned"
+            )
+        elif self.assigned_in:
             text += (
                 f"; assigned in {self.assigned_in}: {self.assignments_added} added, "
                 f"{self.assignments_removed} removed"
@@ -349,6 +358,89 @@ def _progress(total: int, on_progress: OnProgress | None) -> bulk.Progress | Non
     return step
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A validated file: the frame to write and what the import reports about columns."""
+
+    table: Table
+    frame: pl.DataFrame
+    update: list[str]
+    new_fields: list[Field]
+    ignored: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def _parse_file(
+    session: Session, table: Table, kind: RecordKind, *, create_fields: bool, ignore_unknown: bool
+) -> _Parsed:
+    """Map, type and check every column and row of ``table``; raise every problem at once."""
+    cat = catalog(session, kind)
+    columns, problems = _map_columns(table, cat)
+    unknown = tuple(columns.unknown) if ignore_unknown else ()
+    if ignore_unknown:
+        columns.unknown = []
+    new_fields, more = _new_fields(table, columns, create_fields)
+    problems += more
+    if problems:
+        raise InputFileError(table.name, problems)
+    types = {h: f.type for h, f in columns.fields.items()}
+    labels = {h: h for h in columns.fields}
+    typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
+    typed = typed.rename({h: f.name for h, f in columns.fields.items()})
+    labels = {f.name: h for h, f in columns.fields.items()}
+    problems += _required(table, typed, cat, columns)
+    if "id" in typed.columns:
+        problems += duplicate_rows(table, typed, ["id"], "id")
+    if kind == "opportunity" and "account_id" in typed.columns:
+        account_pk, more = resolve_accounts(
+            session, table, typed, "account_id", labels["account_id"]
+        )
+        problems += more
+        typed = typed.with_columns(account_pk.alias("account_pk")).drop("account_id")
+    if problems:
+        raise InputFileError(table.name, problems[:MAX_PROBLEMS])
+    fields = [f for f in columns.fields.values() if f.name in typed.columns or f.custom]
+    if kind == "opportunity":
+        fields.append(Field("account_pk", FieldType.NUMBER))
+    frame, update = _record_frame(kind, typed, fields)
+    return _Parsed(table, frame, update, new_fields, tuple(columns.ignored), unknown)
+
+
+def _write(
+    session: Session,
+    kind: RecordKind,
+    parsed: _Parsed,
+    on_progress: OnProgress | None,
+    *,
+    keys: bool,
+) -> tuple[int, pl.Series | None]:
+    """Upsert the records: (rows inserted or changed, their ids when ``keys``)."""
+    frame, table = parsed.frame, TABLES[kind]
+    touch = "updated_at" if kind != "user" else None
+    on_rows = _progress(frame.height, on_progress)
+    if keys:
+        ids = bulk.upsert_changed(
+            session,
+            table,
+            frame,
+            update=parsed.update,
+            merge_json=("custom",),
+            touch=touch,
+            on_rows=on_rows,
+        )["id"]
+        return ids.len(), ids
+    written = bulk.upsert(
+        session,
+        table,
+        frame,
+        update=parsed.update,
+        merge_json=("custom",),
+        touch=touch,
+        on_rows=on_rows,
+    )
+    return written, None
+
+
 def _import_records(
     ws: Workspace,
     kind: RecordKind,
@@ -357,7 +449,7 @@ def _import_records(
     create_fields: bool,
     ignore_unknown: bool,
     on_progress: OnProgress | None,
-    assign: bool = False,
+    assign: bool,
 ) -> ImportResult:
     if create_fields and ignore_unknown:
         raise ValidationError(
@@ -367,75 +459,64 @@ def _import_records(
         )
     table = read_table(path)
     with ws.session() as session:
-        cat = catalog(session, kind)
-        columns, problems = _map_columns(table, cat)
-        skipped_unknown = tuple(columns.unknown) if ignore_unknown else ()
-        if ignore_unknown:
-            columns.unknown = []
-        new_fields, more = _new_fields(table, columns, create_fields)
-        problems += more
-        if problems:
-            raise InputFileError(table.name, problems)
-        types = {h: f.type for h, f in columns.fields.items()}
-        labels = {h: h for h in columns.fields}
-        typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
-        renamed = {h: f.name for h, f in columns.fields.items()}
-        typed = typed.rename(renamed)
-        labels = {f.name: h for h, f in columns.fields.items()}
-        problems += _required(table, typed, cat, columns)
-        if "id" in typed.columns:
-            problems += duplicate_rows(table, typed, ["id"], "id")
-        if kind == "opportunity" and "account_id" in typed.columns:
-            account_pk, more = resolve_accounts(
-                session, table, typed, "account_id", labels["account_id"]
-            )
-            problems += more
-            typed = typed.with_columns(account_pk.alias("account_pk")).drop("account_id")
-        if problems:
-            raise InputFileError(table.name, problems[:MAX_PROBLEMS])
-        fields = [f for f in columns.fields.values() if f.name in typed.columns or f.custom]
-        if kind == "opportunity":
-            fields.append(Field("account_pk", FieldType.NUMBER))
-        frame, update = _record_frame(kind, typed, fields)
-        existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
-        inserted = frame.join(existing, on="id", how="anti").height
-        created = tuple(
-            create_field(session, kind, f.name, f.type, actor=ws.actor) for f in new_fields
+        parsed = _parse_file(
+            session, table, kind, create_fields=create_fields, ignore_unknown=ignore_unknown
         )
-        written = bulk.upsert(
-            session,
-            TABLES[kind],
-            frame,
-            update=update,
-            merge_json=("custom",),
-            touch="updated_at" if kind != "user" else None,
-            on_rows=_progress(frame.height, on_progress),
+        existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
+        inserted = parsed.frame.join(existing, on="id", how="anti").height
+        created = tuple(
+            create_field(session, kind, f.name, f.type, actor=ws.actor) for f in parsed.new_fields
+        )
+        active = _active_model(session) if assign else None
+        # Opportunities are assigned only if new or changed, so their ids are needed.
+        written, changed = _write(
+            session, kind, parsed, on_progress, keys=active is not None and kind == "opportunity"
         )
         result = ImportResult(
             kind,
             table.name,
-            frame.height,
+            parsed.frame.height,
             inserted,
             written - inserted,
             created,
-            tuple(columns.ignored),
-            skipped_unknown,
+            parsed.ignored,
+            parsed.unknown,
         )
-        if assign:
-            result = _assign_in_active_model(session, ws, result, frame["id"])
+        if active is not None:
+            ids = parsed.frame["id"] if changed is None else changed
+            result = _assign_in(session, ws, active, result, ids)
         audit_import(session, ws, result)
     return result
 
 
-def _assign_in_active_model(
-    session: Session, ws: Workspace, result: ImportResult, ids: pl.Series
-) -> ImportResult:
-    """Run the active model's rules for the imported accounts, in the import's transaction."""
-    active = session.scalar(
+def _active_model(session: Session) -> TerritoryModelRow | None:
+    return session.scalar(
         select(TerritoryModelRow).where(TerritoryModelRow.state == ModelState.ACTIVE)
     )
-    if active is None or ids.is_empty():
+
+
+def _assign_in(
+    session: Session, ws: Workspace, active: TerritoryModelRow, result: ImportResult, ids: pl.Series
+) -> ImportResult:
+    """Assign the imported records in the active model, in the import's transaction.
+
+    Accounts: the model's rules run for them. Opportunities (the new or changed ones):
+    the open ones get their territory from their account's, by the model's policy.
+    """
+    if ids.is_empty():
         return result
+    if result.kind == "opportunity":
+        policy = opportunities.opportunity_policy(active)
+        opps = opportunities.execute(
+            session, active, actor=ws.actor, policy=policy, open_only=True, opportunity_ids=ids
+        )
+        return replace(
+            result,
+            assigned_in=active.developer_name,
+            assignments_added=opps.newly_assigned,
+            assignments_moved=opps.moved,
+            assignments_removed=opps.unassigned,
+        )
     run = runs.execute_run(session, active, actor=ws.actor, account_ids=ids.to_list())
     return replace(
         result,
@@ -503,10 +584,14 @@ def import_opportunities(
     create_fields: bool = False,
     ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
+    assign: bool = True,
 ) -> ImportResult:
     """Upsert opportunities by ``id``; ``account_id`` must name an imported account.
 
-    Unknown columns: as for :func:`import_accounts`.
+    Unknown columns: as for :func:`import_accounts`. With ``assign`` (the default) the
+    opportunities the file inserts or changes that are open (and not excluded from the
+    territory filter) get their territory in the active model at once, in the same
+    transaction, by the model's opportunity policy.
     """
     return _import_records(
         ws,
@@ -515,6 +600,7 @@ def import_opportunities(
         create_fields=create_fields,
         ignore_unknown=ignore_unknown,
         on_progress=on_progress,
+        assign=assign,
     )
 
 
@@ -537,6 +623,7 @@ def import_users(
         create_fields=create_fields,
         ignore_unknown=ignore_unknown,
         on_progress=on_progress,
+        assign=False,
     )
 
 

@@ -12,7 +12,8 @@ covers them: an error anywhere rolls every batch back. JSON columns named in
 ``merge_json`` are merged key by key on update (a JSON ``null`` removes the key), so an
 import that carries only some custom fields keeps the others. A row whose values would
 not change is not rewritten, and :func:`upsert` returns how many rows it inserted or
-really changed.
+really changed; :func:`upsert_changed` returns their keys (the frame is staged first,
+then written by one ``INSERT … SELECT … RETURNING``, on both databases).
 
 >>> upsert_sql("sqlite", "account", ["id", "name"], key=["id"], update=["name"])
 ... # doctest: +NORMALIZE_WHITESPACE
@@ -107,19 +108,23 @@ def upsert_sql(
     merge_json: Sequence[str] = (),
     touch: str | None = None,
     source: str | None = None,
+    returning: Sequence[str] = (),
 ) -> str:
-    """The ``INSERT … ON CONFLICT`` statement for one table (``source``: a staging table)."""
+    """The ``INSERT … ON CONFLICT`` statement for one table (``source``: a staging table;
+    ``returning``: columns to return of the rows inserted or changed)."""
     names = ", ".join(columns)
     if source is None:
         body = f"VALUES ({', '.join('?' for _ in columns)})"
     else:
-        body = f"SELECT {names} FROM {source}"
+        # WHERE true: SQLite would otherwise read ON CONFLICT as part of the SELECT.
+        body = f"SELECT {names} FROM {source} WHERE true"
     conflict = f" ON CONFLICT ({', '.join(key)}) DO "
     if update or touch:
         conflict += "UPDATE SET " + _set_clause(dialect_name, table, update, merge_json, touch)
     else:
         conflict += "NOTHING"
-    return f"INSERT INTO {table} ({names}) {body}{conflict}"
+    tail = f" RETURNING {', '.join(returning)}" if returning else ""
+    return f"INSERT INTO {table} ({names}) {body}{conflict}{tail}"
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
@@ -226,6 +231,46 @@ def copy_into(
                 on_rows(batch.height)
 
 
+def _stage(session: Session, table: str, frame: pl.DataFrame, on_rows: Progress | None) -> str:
+    """A temporary copy of ``frame`` with the column types of ``table``; its name."""
+    stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
+    columns = ", ".join(frame.columns)
+    postgresql = dialect(session) == "postgresql"
+    suffix = " ON COMMIT DROP" if postgresql else ""
+    tail = " WITH NO DATA" if postgresql else " WHERE 0"
+    cursor = _raw(session).cursor()
+    try:
+        cursor.execute(f"CREATE TEMP TABLE {stage}{suffix} AS SELECT {columns} FROM {table}{tail}")
+    finally:
+        cursor.close()
+    if postgresql:
+        copy_into(session, stage, frame, on_rows)
+    else:
+        marks = ", ".join("?" for _ in frame.columns)
+        _executemany(session, f"INSERT INTO {stage} VALUES ({marks})", frame, on_rows)
+    return stage
+
+
+def _upsert_staged(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    sql: Callable[[str], str],
+    on_rows: Progress | None,
+) -> tuple[int, list[Any]]:
+    """Stage ``frame`` and run ``sql(stage)`` from it: (rows written, rows returned)."""
+    stage = _stage(session, table, frame, on_rows)
+    cursor = _raw(session).cursor()
+    try:
+        cursor.execute(sql(stage))
+        rows = list(cursor.fetchall()) if cursor.description else []
+        written = len(rows) if cursor.description else max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE {stage}")
+    finally:
+        cursor.close()
+    return written, rows
+
+
 def _upsert_postgresql(
     session: Session,
     table: str,
@@ -236,29 +281,64 @@ def _upsert_postgresql(
     touch: str | None,
     on_rows: Progress | None,
 ) -> int:
-    stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
-    columns = ", ".join(frame.columns)
-    with _raw(session).cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+    def sql(stage: str) -> str:
+        return upsert_sql(
+            "postgresql",
+            table,
+            frame.columns,
+            key=key,
+            update=update,
+            merge_json=merge_json,
+            touch=touch,
+            source=stage,
         )
-    copy_into(session, stage, frame, on_rows)
-    sql = upsert_sql(
-        "postgresql",
-        table,
-        frame.columns,
-        key=key,
-        update=update,
-        merge_json=merge_json,
-        touch=touch,
-        source=stage,
+
+    return _upsert_staged(session, table, frame, sql, on_rows)[0]
+
+
+def upsert_changed(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    key: Sequence[str] = ("id",),
+    update: Sequence[str] | None = None,
+    merge_json: Sequence[str] = (),
+    touch: str | None = None,
+    on_rows: Progress | None = None,
+) -> pl.DataFrame:
+    """:func:`upsert`, returning the ``key`` columns of the rows inserted or changed.
+
+    Rows whose stored values already equal the file's are neither rewritten nor
+    returned, so ``frame.height`` minus the result's height is the number unchanged.
+    """
+    keys = list(key)
+    schema = {k: frame.schema[k] for k in keys}
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    if update is None:
+        update = [c for c in frame.columns if c not in keys]
+    plain = _plain(frame)
+    name = dialect(session)
+
+    def sql(stage: str) -> str:
+        return upsert_sql(
+            name,
+            table,
+            plain.columns,
+            key=keys,
+            update=update,
+            merge_json=merge_json,
+            touch=touch,
+            source=stage,
+            returning=keys,
+        )
+
+    rows = _upsert_staged(session, table, plain, sql, on_rows)[1]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+    return pl.DataFrame(
+        [pl.Series(k, list(v), dtype=schema[k]) for k, v in zip(keys, columns, strict=True)]
     )
-    with _raw(session).cursor() as cursor:
-        cursor.execute(sql)
-        written = max(cursor.rowcount, 0)
-        cursor.execute(f"DROP TABLE {stage}")
-    return int(written)
 
 
 def _coerce(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
@@ -322,5 +402,6 @@ __all__ = [
     "dialect",
     "read_frame",
     "upsert",
+    "upsert_changed",
     "upsert_sql",
 ]
