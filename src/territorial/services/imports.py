@@ -47,8 +47,9 @@ from territorial.core.model import ModelState
 from territorial.errors import InputFileError, Problem, ValidationError
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
 from territorial.io.tabular import read_table as read_table
-from territorial.services import audit, opportunities, runs
+from territorial.services import opportunities, runs
 from territorial.services.fields import catalog, create_field
+from territorial.services.import_result import ImportResult, audit_import
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
 from territorial.store.schema import TerritoryModelRow
@@ -85,83 +86,6 @@ _INSERT_DEFAULTS: dict[RecordKind, dict[str, bool]] = {
     "opportunity": {"is_closed": False, "is_won": False, "excluded_from_territory_filter": False},
     "user": {},
 }
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did."""
-
-    kind: str
-    path: str
-    rows: int
-    inserted: int
-    updated: int
-    """Existing records whose values really changed."""
-    created_fields: tuple[Field, ...] = ()
-    ignored_columns: tuple[str, ...] = ()
-    unknown_columns: tuple[str, ...] = ()
-    """Unknown columns skipped on request (``ignore_unknown``)."""
-    skipped: int = 0
-    """Rows deliberately not imported (rule-caused assignments)."""
-    assigned_in: str | None = None
-    """The active model the imported records were assigned in at once, if any."""
-    assignments_added: int = 0
-    """Accounts: rule assignments added. Opportunities: newly given a territory."""
-    assignments_removed: int = 0
-    """Accounts: rule assignments removed. Opportunities: left without a territory."""
-    assignments_moved: int = 0
-    """Opportunities moved to another territory."""
-
-    @property
-    def unchanged(self) -> int:
-        """Rows that matched a stored record with the same values (not rewritten)."""
-        return self.rows - self.inserted - self.updated - self.skipped
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """What people should know although the import succeeded (one line each).
-
-        >>> result = ImportResult("user", "u.csv", 1, 1, 0, unknown_columns=("IsActive", "Ext"))
-        >>> print(*result.warnings)  # doctest: +NORMALIZE_WHITESPACE
-        ignored 2 unknown columns of u.csv: 'IsActive', 'Ext' (their values were not
-        imported; use --create-fields to keep them as custom fields)
-        """
-        if not self.unknown_columns:
-            return ()
-        n = len(self.unknown_columns)
-        names = ", ".join(repr(c) for c in self.unknown_columns)
-        return (
-            f"ignored {n} unknown column{'s' if n > 1 else ''} of {self.path}: {names} "
-            f"({'their' if n > 1 else 'its'} values were not imported; use --create-fields "
-            f"to keep {'them as custom fields' if n > 1 else 'it as a custom field'})",
-        )
-
-    def summary(self) -> str:
-        """One line for people.
-
-        >>> ImportResult("account", "a.csv", 4, 2, 1).summary()
-        'a.csv: 4 account rows, 2 inserted, 1 updated, 1 unchanged.'
-        """
-        text = f"{self.path}: {self.rows} {self.kind} rows, {self.inserted} inserted, "
-        text += f"{self.updated} updated, {self.unchanged} unchanged"
-        if self.skipped:
-            text += f", {self.skipped} skipped"
-        if self.created_fields:
-            made = ", ".join(f"{f.name} ({f.type.value})" for f in self.created_fields)
-            text += f"; new fields: {made}"
-        if self.ignored_columns:
-            text += f"; ignored columns: {', '.join(self.ignored_columns)}"
-        if self.assigned_in and self.kind == "opportunity":
-            text += (
-                f"; territories in {self.assigned_in}: {self.assignments_added} newly assigned, "
-                f"{self.assignments_moved} moved, {self.assignments_removed} unassigned"
-            )
-        elif self.assigned_in:
-            text += (
-                f"; assigned in {self.assigned_in}: {self.assignments_added} added, "
-                f"{self.assignments_removed} removed"
-            )
-        return text + "."
 
 
 @dataclass
@@ -362,7 +286,6 @@ def _progress(total: int, on_progress: OnProgress | None) -> bulk.Progress | Non
 class _Parsed:
     """A validated file: the frame to write and what the import reports about columns."""
 
-    table: Table
     frame: pl.DataFrame
     update: list[str]
     new_fields: list[Field]
@@ -403,7 +326,7 @@ def _parse_file(
     if kind == "opportunity":
         fields.append(Field("account_pk", FieldType.NUMBER))
     frame, update = _record_frame(kind, typed, fields)
-    return _Parsed(table, frame, update, new_fields, tuple(columns.ignored), unknown)
+    return _Parsed(frame, update, new_fields, tuple(columns.ignored), unknown)
 
 
 def _write(
@@ -523,29 +446,6 @@ def _assign_in(
         assigned_in=active.developer_name,
         assignments_added=run.added,
         assignments_removed=run.removed,
-    )
-
-
-def audit_import(
-    session: Session, ws: Workspace, result: ImportResult, model_pk: int | None = None
-) -> None:
-    audit.record(
-        session,
-        actor=ws.actor,
-        action="import",
-        entity=result.kind,
-        key=Path(result.path).name,
-        model_pk=model_pk,
-        after={
-            "file": result.path,
-            "rows": result.rows,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "skipped": result.skipped,
-            "created_fields": [f.name for f in result.created_fields],
-            "ignored_unknown_columns": list(result.unknown_columns),
-        },
     )
 
 
