@@ -48,7 +48,7 @@ def test_ignore_unknown_warns_once_with_the_columns(db_url: str, tmp_path: Path)
     lines = [" ".join(line.split()) for line in result.stderr.splitlines()]
     warnings = [line for line in lines if line.startswith("Warning:")]
     assert len(warnings) == 1 and "'IsActive', 'ProfileId'" in warnings[0]
-    assert "1 user rows, 1 inserted" in result.stderr
+    assert "1 user row, 1 inserted" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from territorial.core.fields import Field
+from territorial.core.text import plural
 from territorial.services import audit
 from territorial.services.workspace import Workspace
 
@@ -65,13 +66,16 @@ class ImportResult:
     def summary(self) -> str:
         """One line for people.
 
-        >>> ImportResult("account", "a.csv", 4, 2, 1).summary()
-        'a.csv: 4 account rows, 2 inserted, 1 updated, 1 unchanged.'
+        >>> ImportResult("account", "a.csv", 25204, 2, 1).summary()
+        'a.csv: 25,204 account rows, 2 inserted, 1 updated, 25,201 unchanged.'
+        >>> ImportResult("user", "u.csv", 1, 1, 0).summary()
+        'u.csv: 1 user row, 1 inserted, 0 updated, 0 unchanged.'
         """
-        text = f"{self.path}: {self.rows} {self.kind} rows, {self.inserted} inserted, "
-        text += f"{self.updated} updated, {self.unchanged} unchanged"
+        text = f"{self.path}: {plural(self.rows, f'{self.kind} row')}, "
+        text += f"{self.inserted:,} inserted, {self.updated:,} updated, "
+        text += f"{self.unchanged:,} unchanged"
         if self.skipped:
-            text += f", {self.skipped} skipped"
+            text += f", {self.skipped:,} skipped"
         if self.created_fields:
             made = ", ".join(f"{f.name} ({f.type.value})" for f in self.created_fields)
             text += f"; new fields: {made}"
@@ -79,13 +83,14 @@ class ImportResult:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
         if self.assigned_in and self.kind == "opportunity":
             text += (
-                f"; territories in {self.assigned_in}: {self.assignments_added} newly assigned, "
-                f"{self.assignments_moved} moved, {self.assignments_removed} unassigned"
+                f"; territories in {self.assigned_in}: {self.assignments_added:,} newly "
+                f"assigned, {self.assignments_moved:,} moved, {self.assignments_removed:,} "
+                "unassigned"
             )
         elif self.assigned_in:
             text += (
-                f"; assigned in {self.assigned_in}: {self.assignments_added} added, "
-                f"{self.assignments_removed} removed"
+                f"; assigned in {self.assigned_in}: {self.assignments_added:,} added, "
+                f"{self.assignments_removed:,} removed"
             )
         return text + "."
 
