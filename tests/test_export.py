@@ -28,6 +28,7 @@ ACCOUNTS = (
 @pytest.fixture
 def filled(ws: Workspace, tmp_path: Path) -> Workspace:
     add_field(ws, "account", "Tier__c", "picklist", picklist_values=["Gold", "Silver"])
+    add_field(ws, "account", "Score__c", "number")  # 1e20: a declared number takes exponents
     imports.import_accounts(ws, write(tmp_path, "a.csv", ACCOUNTS), create_fields=True)
     imports.import_users(ws, write(tmp_path, "u.csv", "id,name,email\nU1,Ann,a@x.io\nU2,Bø,\n"))
     imports.import_opportunities(
@@ -71,7 +72,9 @@ def test_records_round_trip(
     out = tmp_path / f"out{suffix}"
     assert export(filled, out, salesforce_names=salesforce_names).rows > 0
     result = import_(filled, out)
-    assert result.inserted == 0 and result.updated == result.rows
+    # Nothing changed, so nothing is rewritten and the summary says so.
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, result.rows)
+    assert f"0 inserted, 0 updated, {result.rows} unchanged" in result.summary()
     again = tmp_path / f"again{suffix}"
     export(filled, again, salesforce_names=salesforce_names)
     read = pl.read_csv if suffix == ".csv" else pl.read_parquet
@@ -82,7 +85,7 @@ def test_account_export_values(filled: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "a.parquet"
     exports.export_accounts(filled, out)
     frame = pl.read_parquet(out)
-    assert frame.columns[-4:] == ["Tier__c", "Since__c", "Vip__c", "Score__c"]
+    assert frame.columns[-4:] == ["Tier__c", "Score__c", "Since__c", "Vip__c"]
     a1, a2, a3 = frame.rows(named=True)
     assert (a1["name"], a1["billing_postal_code"], a1["excluded_from_realign"]) == (
         "Åcme “Ltd”",
@@ -133,7 +136,7 @@ def test_user_territories_round_trip(
     )
     assert frame.height == 2
     result = links.import_user_territories(filled, out, model="FY27")
-    assert (result.inserted, result.updated) == (0, 2)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 2)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -147,7 +150,7 @@ def test_assignments_round_trip(
     cause = "Territory2Manual" if salesforce_names else "manual"
     assert frame.rows()[0] == ("A1", "West", "West Coast", cause, None)
     result = links.import_assignments(filled, out, model="FY27")
-    assert (result.rows, result.inserted, result.updated) == (2, 0, 2)
+    assert (result.rows, result.inserted, result.updated, result.unchanged) == (2, 0, 0, 2)
 
 
 def test_unsupported_output_type(filled: Workspace, tmp_path: Path) -> None:

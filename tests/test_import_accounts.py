@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from territorial.errors import InputFileError
 from territorial.services.fields import add_field, list_fields
@@ -81,6 +82,12 @@ def test_custom_fields_are_merged_on_update(ws: Workspace, tmp_path: Path) -> No
     ("values", "expected"),
     [
         (["1", "2.5", ""], "number"),
+        (["-3", "0", "0.25", "+12.50"], "number"),
+        (["00e000000000001", "00E000000000001"], "text"),  # Salesforce ids, not 0e0
+        (["001e00000000001", "2"], "text"),  # not 10.0
+        (["007", "12"], "text"),  # codes keep their leading zeros
+        (["1e6", "2"], "text"),  # exponent notation is not a plain number
+        ([".5", "1."], "text"),
         (["2026-01-31", "2026-02-01T00:00:00.000+0000"], "date"),
         (["yes", "No", "TRUE"], "boolean"),
         (["Gold", "1"], "text"),
@@ -235,6 +242,34 @@ def test_one_audit_entry_with_counts(ws: Workspace, tmp_path: Path) -> None:
     assert entries[0].entity == "account" and entries[0].actor == "tester"
     assert entries[0].after is not None
     assert (entries[0].after["inserted"], entries[0].after["updated"]) == (2, 0)
+
+
+def test_reimport_counts_and_rewrites_only_real_changes(ws: Workspace, tmp_path: Path) -> None:
+    text = "id,name,billing_city,annual_revenue,Tier__c,Since__c\n"
+    text += "1,A,Paris,10.5,Gold,2026-01-31\n2,B,,,,\n3,C,Rome,0,Silver,\n"
+    first = import_accounts(ws, write(tmp_path, text), create_fields=True)
+    assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
+    long_ago = datetime(2000, 1, 1)
+    with ws.session() as session:
+        session.execute(update(Account).values(updated_at=long_ago))
+
+    same = import_accounts(ws, write(tmp_path, text, "same.csv"))
+    assert (same.rows, same.inserted, same.updated, same.unchanged) == (3, 0, 0, 3)
+    assert "0 inserted, 0 updated, 3 unchanged" in same.summary()
+    assert {a.updated_at for a in accounts(ws).values()} == {long_ago}  # nothing rewritten
+
+    changed = text.replace("Rome", "Milan").replace("2,B,,,,", "2,B,,,Bronze,") + "4,D,,,,\n"
+    result = import_accounts(ws, write(tmp_path, changed, "changed.csv"))
+    assert (result.rows, result.inserted, result.updated, result.unchanged) == (4, 1, 2, 1)
+    rows = accounts(ws)
+    assert rows["1"].updated_at == long_ago
+    assert rows["2"].updated_at != long_ago and rows["3"].updated_at != long_ago
+    with ws.session() as session:
+        audits = session.scalars(
+            select(AuditRow).where(AuditRow.action == "import").order_by(AuditRow.pk)
+        ).all()
+    assert [(e.after or {}).get("updated") for e in audits] == [0, 0, 2]
+    assert [(e.after or {}).get("unchanged") for e in audits] == [0, 3, 1]
 
 
 def test_batches_cover_every_row(

@@ -23,7 +23,8 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
     source.write_text("Id,Name,Tier__c\n1,Acme,Gold\n2,Globex,\n", encoding="utf-8")
     code, _, err = cli(db_url, "import", "accounts", str(source), "--create-fields")
     assert code == 0, err
-    assert "2 account rows, 2 inserted, 0 updated" in err and "Tier__c (text)" in err
+    assert "2 account rows, 2 inserted, 0 updated, 0 unchanged" in err
+    assert "Tier__c (text)" in err
     code, out, _ = cli(db_url, "--format", "csv", "field", "list", "--object", "account")
     assert code == 0 and "Tier__c,Tier__c,text,True" in out
     code, _, err = cli(db_url, "field", "add", "Score__c", "--type", "number")
@@ -32,7 +33,22 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
     code, _, err = cli(db_url, "export", "accounts", "-o", str(target), "--salesforce-names")
     assert code == 0 and "2 account rows written" in err and target.exists()
     code, _, err = cli(db_url, "import", "accounts", str(target))
-    assert code == 0 and "0 inserted, 2 updated" in err
+    assert code == 0 and "0 inserted, 0 updated, 2 unchanged" in err
+
+
+def test_ignore_unknown_warns_once_with_the_columns(db_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "User_extract.csv"
+    source.write_text("Id,Name,IsActive,ProfileId\n005A,Ann,true,00e000000000001\n", "utf-8")
+    result = runner.invoke(app, ["--database", db_url, "import", "users", str(source)])
+    assert result.exit_code == 1 and "--ignore-unknown" in result.stderr
+    result = runner.invoke(
+        app, ["--database", db_url, "import", "users", str(source), "--ignore-unknown"]
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stderr.splitlines()]
+    warnings = [line for line in lines if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "'IsActive', 'ProfileId'" in warnings[0]
+    assert "1 user row, 1 inserted" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -41,7 +57,7 @@ def test_import_export_and_fields(db_url: str, tmp_path: Path) -> None:
         (
             ["import", "accounts"],
             "id,name,Foo\n1,A,x\n",
-            ["unknown column 'Foo'", "--create-fields"],
+            ["unknown column 'Foo'", "--create-fields", "--ignore-unknown"],
         ),
         (["import", "accounts"], "id,name,annual_revenue\n1,A,abc\n", ["row 2", "'abc'"]),
         (["import", "opportunities"], "id,account_id,name\nO1,A9,x\n", ["'A9' not found"]),

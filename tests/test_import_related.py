@@ -9,17 +9,22 @@ import pytest
 from sqlalchemy import select
 
 from data_helpers import make_model, write
-from territorial.errors import InputFileError, NotFound
+from territorial.errors import InputFileError, NotFound, ValidationError
+from territorial.services.assignments import assign_account
+from territorial.services.fields import list_fields
 from territorial.services.imports import (
     import_accounts,
     import_opportunities,
     import_users,
 )
 from territorial.services.links import import_assignments, import_user_territories
+from territorial.services.models import activate_model
+from territorial.services.opportunities import assign_model_opportunities
 from territorial.services.workspace import Workspace
 from territorial.store.schema import (
     AccountAssignmentRow,
     Opportunity,
+    OpportunityTerritoryRow,
     SalesUser,
     TerritoryRow,
     UserAssignmentRow,
@@ -60,6 +65,48 @@ def test_opportunities_reference_accounts_by_external_id(seeded: Workspace, tmp_
         assert rows["O2"].amount is None and rows["O2"].is_closed is False
 
 
+def opportunity_territories(ws: Workspace) -> dict[str, str | None]:
+    """Each opportunity's territory (developer name) in the active model FY27."""
+    with ws.session() as session:
+        rows = session.execute(
+            select(Opportunity.id, TerritoryRow.developer_name)
+            .outerjoin(
+                OpportunityTerritoryRow, OpportunityTerritoryRow.opportunity_pk == Opportunity.pk
+            )
+            .outerjoin(TerritoryRow, TerritoryRow.pk == OpportunityTerritoryRow.territory_pk)
+        )
+        return {opportunity: territory for opportunity, territory in rows}
+
+
+def test_imported_opportunities_get_their_territory_in_the_active_model(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    assign_account(seeded, "FY27", "A1", "West")
+    assign_account(seeded, "FY27", "A2", "East")
+    activate_model(seeded, "FY27")
+    text = (
+        "Id,AccountId,Name,IsClosed,IsExcludedFromTerritory2Filter\n"
+        "O1,A1,Open deal,false,false\nO2,A2,Closed deal,true,false\n"
+        "O3,A1,Excluded deal,false,true\nO4,A2,Another,,\n"
+    )
+    result = import_opportunities(seeded, write(tmp_path, "o.csv", text))
+    assert (result.assigned_in, result.assignments_added) == ("FY27", 2)
+    assert "territories in FY27: 2 newly assigned, 0 moved, 0 unassigned" in result.summary()
+    # Open ones at once; closed and excluded ones are left to 'opportunities assign'.
+    assert opportunity_territories(seeded) == {"O1": "West", "O2": None, "O3": None, "O4": "East"}
+    preview = assign_model_opportunities(seeded, "FY27", open_only=True, preview=True)
+    assert preview.changed == 0
+
+    moved = write(tmp_path, "o2.csv", text.replace("O1,A1", "O1,A2"))
+    result = import_opportunities(seeded, moved)
+    assert (result.updated, result.unchanged, result.assignments_moved) == (1, 3, 1)
+    assert opportunity_territories(seeded)["O1"] == "East"
+
+    new = write(tmp_path, "o3.csv", "Id,AccountId,Name\nO5,A1,Later\n")
+    assert import_opportunities(seeded, new, assign=False).assigned_in is None
+    assert opportunity_territories(seeded)["O5"] is None
+
+
 def test_unknown_account_reference_lists_rows(seeded: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path, "o.csv", "id,account_id,name\nO1,A1,x\nO2,NOPE,y\nO3,GONE,z\n")
     with pytest.raises(InputFileError) as err:
@@ -91,6 +138,76 @@ def test_users_upsert(seeded: Workspace, tmp_path: Path) -> None:
     with seeded.session() as session:
         bob = session.scalars(select(SalesUser).where(SalesUser.id == "U2")).one()
         assert (bob.name, bob.title, bob.capacity) == ("Bob B", "SE", 40)
+
+
+def test_salesforce_user_ids_and_codes_are_created_as_text(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "User_extract.csv",
+        "Id,Name,ProfileId,UserRoleId,Code__c,Quota__c\n"
+        "U7,Di,00e000000000001,00E000000000001,007,1500.5\n"
+        "U8,Ed,00e000000000002,001e00000000001,012,-20\n",
+    )
+    result = import_users(seeded, path, create_fields=True)
+    types = {f.name: f.type.value for f in result.created_fields}
+    assert types == {
+        "ProfileId": "text",
+        "UserRoleId": "text",
+        "Code__c": "text",
+        "Quota__c": "number",
+    }
+    with seeded.session() as session:
+        custom = {
+            u.id: u.custom
+            for u in session.scalars(select(SalesUser).where(SalesUser.id.in_(["U7", "U8"])))
+        }
+    assert custom["U7"] == {
+        "ProfileId": "00e000000000001",
+        "UserRoleId": "00E000000000001",
+        "Code__c": "007",
+        "Quota__c": 1500.5,
+    }
+    assert custom["U8"] is not None and custom["U8"]["UserRoleId"] == "001e00000000001"
+
+
+def test_ignore_unknown_skips_salesforce_standard_columns(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    users = write(
+        tmp_path,
+        "User_extract.csv",
+        "Id,Name,Email,IsActive,ProfileId,UserRoleId,CreatedDate\n"
+        "U9,Flo,flo@example.com,true,00e000000000001,00E000000000001,2024-01-01\n",
+    )
+    result = import_users(seeded, users, ignore_unknown=True)
+    assert (result.inserted, result.unknown_columns) == (1, ("IsActive", "ProfileId", "UserRoleId"))
+    assert result.ignored_columns == ("CreatedDate",)
+    [warning] = result.warnings
+    assert "'IsActive', 'ProfileId', 'UserRoleId'" in warning and "User_extract.csv" in warning
+    with seeded.session() as session:
+        flo = session.scalars(select(SalesUser).where(SalesUser.id == "U9")).one()
+    assert (flo.email, flo.custom) == ("flo@example.com", None)
+    assert not [f for f in list_fields(seeded, "user") if f.custom]
+
+    opportunities = write(
+        tmp_path,
+        "Opportunity_extract.csv",
+        "Id,AccountId,Name,StageName,ForecastCategoryName,Type,LeadSource\n"
+        "O9,A1,Renewal,Prospecting,Pipeline,Existing Business,Web\n",
+    )
+    result = import_opportunities(seeded, opportunities, ignore_unknown=True)
+    assert result.inserted == 1
+    assert result.unknown_columns == ("ForecastCategoryName", "Type", "LeadSource")
+
+
+def test_ignore_unknown_and_create_fields_exclude_each_other(
+    seeded: Workspace, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "u.csv", "Id,Name,IsActive\nU9,Flo,true\n")
+    with pytest.raises(ValidationError, match=r"--create-fields .* --ignore-unknown"):
+        import_users(seeded, path, create_fields=True, ignore_unknown=True)
 
 
 def user_links(ws: Workspace) -> set[tuple[str, str, str]]:
@@ -170,7 +287,7 @@ def test_manual_assignments_skip_rule_rows(seeded: Workspace, tmp_path: Path) ->
     assert (result.rows, result.inserted, result.updated, result.skipped) == (3, 2, 0, 1)
     assert len(manual(seeded)) == 2
     again = import_assignments(seeded, path, model="FY27")
-    assert (again.inserted, again.updated) == (0, 2)
+    assert (again.inserted, again.updated, again.unchanged, again.skipped) == (0, 0, 2, 1)
     assert len(manual(seeded)) == 2
 
 

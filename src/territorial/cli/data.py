@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from territorial.cli._common import message, progress, render, workspace
 from territorial.services import exports, fields, imports, links
@@ -24,6 +25,13 @@ FileArg = Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .parquet file."
 CreateFields = Annotated[
     bool,
     typer.Option("--create-fields", help="Declare unknown columns as custom fields."),
+]
+IgnoreUnknown = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-unknown",
+        help="Skip columns that are not Territorial fields (listed in one warning).",
+    ),
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model developer name or label.")]
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv or .parquet).")]
@@ -53,13 +61,12 @@ def _records(
     ctx: typer.Context,
     run: Callable[..., imports.ImportResult],
     path: Path,
-    create_fields: bool,
     **options: bool,
 ) -> None:
     with _progress_for(path) as on_progress:
-        result = run(
-            workspace(ctx), path, create_fields=create_fields, on_progress=on_progress, **options
-        )
+        result = run(workspace(ctx), path, on_progress=on_progress, **options)
+    for warning in result.warnings:
+        message(f"[yellow]Warning:[/yellow] {escape(warning)}")
     message(result.summary())
 
 
@@ -68,6 +75,7 @@ def import_accounts(
     ctx: typer.Context,
     file: FileArg,
     create_fields: CreateFields = False,
+    ignore_unknown: IgnoreUnknown = False,
     assign: Annotated[
         bool,
         typer.Option(
@@ -81,27 +89,60 @@ def import_accounts(
 
     Example: territorial import accounts accounts.csv --create-fields
     """
-    _records(ctx, imports.import_accounts, file, create_fields, assign=assign)
+    _records(
+        ctx,
+        imports.import_accounts,
+        file,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        assign=assign,
+    )
 
 
 @import_app.command("opportunities")
 def import_opportunities(
-    ctx: typer.Context, file: FileArg, create_fields: CreateFields = False
+    ctx: typer.Context,
+    file: FileArg,
+    create_fields: CreateFields = False,
+    ignore_unknown: IgnoreUnknown = False,
+    assign: Annotated[
+        bool,
+        typer.Option(
+            "--assign/--no-assign",
+            help="Give new and changed open opportunities their territory in the active model.",
+        ),
+    ] = True,
 ) -> None:
     """Insert or update opportunities by id; account_id must name an imported account.
+    New and changed open opportunities get their territory in the active model at once,
+    in the same transaction.
 
-    Example: territorial import opportunities opportunities.parquet
+    Example: territorial import opportunities Opportunity_extract.csv --ignore-unknown
     """
-    _records(ctx, imports.import_opportunities, file, create_fields)
+    _records(
+        ctx,
+        imports.import_opportunities,
+        file,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        assign=assign,
+    )
 
 
 @import_app.command("users")
-def import_users(ctx: typer.Context, file: FileArg, create_fields: CreateFields = False) -> None:
+def import_users(
+    ctx: typer.Context,
+    file: FileArg,
+    create_fields: CreateFields = False,
+    ignore_unknown: IgnoreUnknown = False,
+) -> None:
     """Insert or update sales users by id.
 
-    Example: territorial import users users.csv
+    Example: territorial import users User_extract.csv --ignore-unknown
     """
-    _records(ctx, imports.import_users, file, create_fields)
+    _records(
+        ctx, imports.import_users, file, create_fields=create_fields, ignore_unknown=ignore_unknown
+    )
 
 
 @import_app.command("user-territories")

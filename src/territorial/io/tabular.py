@@ -51,6 +51,8 @@ BOM = b"\xef\xbb\xbf"
 _TRUE = ("true", "1", "yes", "y", "t")
 _FALSE = ("false", "0", "no", "n", "f")
 _ISO_DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_PLAIN_NUMBER = r"^[+-]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$"
+"""What :func:`infer_type` takes for a number: no leading zeros, no exponent."""
 _HINTS = {
     FieldType.NUMBER: "use digits with an optional '.' decimal point, e.g. 1250000.50",
     FieldType.DATE: "use ISO dates such as 2026-01-31",
@@ -348,17 +350,29 @@ def _thousands_hint(problem: Problem) -> Problem:
 def infer_type(values: pl.Series) -> FieldType:
     """The narrowest type all non-empty values fit: number, date, boolean, else text.
 
-    >>> infer_type(pl.Series(["1", "2.5", None]))
+    A column is a number only when every value is a plain decimal (optional sign,
+    digits, optional decimal part) without leading zeros or exponent: Salesforce ids
+    such as ``00e000000000001`` and codes such as ``007`` stay text, so nothing is lost.
+
+    >>> infer_type(pl.Series(["1", "-2.5", "0.75", None]))
     <FieldType.NUMBER: 'number'>
+    >>> infer_type(pl.Series(["00e000000000001", "001e00000000001"]))
+    <FieldType.TEXT: 'text'>
+    >>> infer_type(pl.Series(["007", "12"]))
+    <FieldType.TEXT: 'text'>
     >>> infer_type(pl.Series(["yes", "No"]))
     <FieldType.BOOLEAN: 'boolean'>
     >>> infer_type(pl.Series(["2026-01-31", ""]))
     <FieldType.DATE: 'date'>
     """
     frame = values.cast(pl.String).to_frame("v")
-    if frame.select(pl.col("v").str.strip_chars().replace("", None).is_null().all()).item():
+    value = pl.col("v").str.strip_chars()
+    present = value.is_not_null() & (value != "")
+    if not frame.select(present.any()).item():
         return FieldType.TEXT
-    for ftype in (FieldType.NUMBER, FieldType.DATE, FieldType.BOOLEAN):
+    if not frame.select((present & ~value.str.contains(_PLAIN_NUMBER)).any()).item():
+        return FieldType.NUMBER
+    for ftype in (FieldType.DATE, FieldType.BOOLEAN):
         _, bad, _ = _parse("v", ftype)
         if not frame.select(bad.any()).item():
             return ftype

@@ -19,6 +19,10 @@ Columns that are ignored on purpose (reported in :attr:`ImportResult.ignored_col
 * Columns of a related record (``Owner.Name``, ``Account.Name`` in an opportunity file).
 * ``Territory2Id`` of opportunities: territories are assigned per model by
   ``territorial opportunities assign``.
+
+Any other unknown column is an error listing them all, unless ``create_fields`` declares
+them as custom fields or ``ignore_unknown`` skips them (reported in
+:attr:`ImportResult.unknown_columns` and as one warning).
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ from territorial.core.fields import (
     squash,
 )
 from territorial.core.model import ModelState
-from territorial.errors import InputFileError, Problem
+from territorial.errors import InputFileError, Problem, ValidationError
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, parse_columns
 from territorial.io.tabular import read_table as read_table
-from territorial.services import audit, runs
+from territorial.services import opportunities, runs
 from territorial.services.fields import catalog, create_field
+from territorial.services.import_result import ImportResult, audit_import
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
 from territorial.store.schema import TerritoryModelRow
@@ -81,47 +86,6 @@ _INSERT_DEFAULTS: dict[RecordKind, dict[str, bool]] = {
     "opportunity": {"is_closed": False, "is_won": False, "excluded_from_territory_filter": False},
     "user": {},
 }
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did."""
-
-    kind: str
-    path: str
-    rows: int
-    inserted: int
-    updated: int
-    created_fields: tuple[Field, ...] = ()
-    ignored_columns: tuple[str, ...] = ()
-    skipped: int = 0
-    """Rows deliberately not imported (rule-caused assignments)."""
-    assigned_in: str | None = None
-    """The active model the imported accounts were assigned in at once, if any."""
-    assignments_added: int = 0
-    assignments_removed: int = 0
-
-    def summary(self) -> str:
-        """One line for people.
-
-        >>> ImportResult("account", "a.csv", 3, 2, 1).summary()
-        'a.csv: 3 account rows, 2 inserted, 1 updated.'
-        """
-        text = f"{self.path}: {self.rows} {self.kind} rows, {self.inserted} inserted, "
-        text += f"{self.updated} updated"
-        if self.skipped:
-            text += f", {self.skipped} skipped"
-        if self.created_fields:
-            made = ", ".join(f"{f.name} ({f.type.value})" for f in self.created_fields)
-            text += f"; new fields: {made}"
-        if self.ignored_columns:
-            text += f"; ignored columns: {', '.join(self.ignored_columns)}"
-        if self.assigned_in:
-            text += (
-                f"; assigned in {self.assigned_in}: {self.assignments_added} added, "
-                f"{self.assignments_removed} removed"
-            )
-        return text + "."
 
 
 @dataclass
@@ -174,8 +138,9 @@ def _new_fields(table: Table, columns: _Columns, create: bool) -> tuple[list[Fie
             Problem(
                 f"unknown column{'s' if len(columns.unknown) > 1 else ''} {names}",
                 row=1,
-                hint="import again with --create-fields to add them as custom fields, or declare "
-                "each with 'territorial field add NAME --type TYPE' first",
+                hint="import again with --create-fields to add them as custom fields or with "
+                "--ignore-unknown to skip them, or declare each with "
+                "'territorial field add NAME --type TYPE' first",
             )
         ]
     fields, problems = [], []
@@ -317,82 +282,164 @@ def _progress(total: int, on_progress: OnProgress | None) -> bulk.Progress | Non
     return step
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A validated file: the frame to write and what the import reports about columns."""
+
+    frame: pl.DataFrame
+    update: list[str]
+    new_fields: list[Field]
+    ignored: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def _parse_file(
+    session: Session, table: Table, kind: RecordKind, *, create_fields: bool, ignore_unknown: bool
+) -> _Parsed:
+    """Map, type and check every column and row of ``table``; raise every problem at once."""
+    cat = catalog(session, kind)
+    columns, problems = _map_columns(table, cat)
+    unknown = tuple(columns.unknown) if ignore_unknown else ()
+    if ignore_unknown:
+        columns.unknown = []
+    new_fields, more = _new_fields(table, columns, create_fields)
+    problems += more
+    if problems:
+        raise InputFileError(table.name, problems)
+    types = {h: f.type for h, f in columns.fields.items()}
+    labels = {h: h for h in columns.fields}
+    typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
+    typed = typed.rename({h: f.name for h, f in columns.fields.items()})
+    labels = {f.name: h for h, f in columns.fields.items()}
+    problems += _required(table, typed, cat, columns)
+    if "id" in typed.columns:
+        problems += duplicate_rows(table, typed, ["id"], "id")
+    if kind == "opportunity" and "account_id" in typed.columns:
+        account_pk, more = resolve_accounts(
+            session, table, typed, "account_id", labels["account_id"]
+        )
+        problems += more
+        typed = typed.with_columns(account_pk.alias("account_pk")).drop("account_id")
+    if problems:
+        raise InputFileError(table.name, problems[:MAX_PROBLEMS])
+    fields = [f for f in columns.fields.values() if f.name in typed.columns or f.custom]
+    if kind == "opportunity":
+        fields.append(Field("account_pk", FieldType.NUMBER))
+    frame, update = _record_frame(kind, typed, fields)
+    return _Parsed(frame, update, new_fields, tuple(columns.ignored), unknown)
+
+
+def _write(
+    session: Session,
+    kind: RecordKind,
+    parsed: _Parsed,
+    on_progress: OnProgress | None,
+    *,
+    keys: bool,
+) -> tuple[int, pl.Series | None]:
+    """Upsert the records: (rows inserted or changed, their ids when ``keys``)."""
+    frame, table = parsed.frame, TABLES[kind]
+    touch = "updated_at" if kind != "user" else None
+    on_rows = _progress(frame.height, on_progress)
+    if keys:
+        ids = bulk.upsert_changed(
+            session,
+            table,
+            frame,
+            update=parsed.update,
+            merge_json=("custom",),
+            touch=touch,
+            on_rows=on_rows,
+        )["id"]
+        return ids.len(), ids
+    written = bulk.upsert(
+        session,
+        table,
+        frame,
+        update=parsed.update,
+        merge_json=("custom",),
+        touch=touch,
+        on_rows=on_rows,
+    )
+    return written, None
+
+
 def _import_records(
     ws: Workspace,
     kind: RecordKind,
     path: Path | str,
     *,
     create_fields: bool,
+    ignore_unknown: bool,
     on_progress: OnProgress | None,
-    assign: bool = False,
+    assign: bool,
 ) -> ImportResult:
+    if create_fields and ignore_unknown:
+        raise ValidationError(
+            "Unknown columns cannot be both created as fields and ignored.",
+            hint="Choose --create-fields (keep them as custom fields) or --ignore-unknown "
+            "(skip them).",
+        )
     table = read_table(path)
     with ws.session() as session:
-        cat = catalog(session, kind)
-        columns, problems = _map_columns(table, cat)
-        new_fields, more = _new_fields(table, columns, create_fields)
-        problems += more
-        if problems:
-            raise InputFileError(table.name, problems)
-        types = {h: f.type for h, f in columns.fields.items()}
-        labels = {h: h for h in columns.fields}
-        typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
-        renamed = {h: f.name for h, f in columns.fields.items()}
-        typed = typed.rename(renamed)
-        labels = {f.name: h for h, f in columns.fields.items()}
-        problems += _required(table, typed, cat, columns)
-        if "id" in typed.columns:
-            problems += duplicate_rows(table, typed, ["id"], "id")
-        if kind == "opportunity" and "account_id" in typed.columns:
-            account_pk, more = resolve_accounts(
-                session, table, typed, "account_id", labels["account_id"]
-            )
-            problems += more
-            typed = typed.with_columns(account_pk.alias("account_pk")).drop("account_id")
-        if problems:
-            raise InputFileError(table.name, problems[:MAX_PROBLEMS])
-        fields = [f for f in columns.fields.values() if f.name in typed.columns or f.custom]
-        if kind == "opportunity":
-            fields.append(Field("account_pk", FieldType.NUMBER))
-        frame, update = _record_frame(kind, typed, fields)
-        existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
-        updated = frame.join(existing, on="id", how="semi").height
-        created = tuple(
-            create_field(session, kind, f.name, f.type, actor=ws.actor) for f in new_fields
+        parsed = _parse_file(
+            session, table, kind, create_fields=create_fields, ignore_unknown=ignore_unknown
         )
-        bulk.upsert(
-            session,
-            TABLES[kind],
-            frame,
-            update=update,
-            merge_json=("custom",),
-            touch="updated_at" if kind != "user" else None,
-            on_rows=_progress(frame.height, on_progress),
+        existing = bulk.read_frame(session, f"SELECT id FROM {TABLES[kind]}", {"id": pl.String})
+        inserted = parsed.frame.join(existing, on="id", how="anti").height
+        created = tuple(
+            create_field(session, kind, f.name, f.type, actor=ws.actor) for f in parsed.new_fields
+        )
+        active = _active_model(session) if assign else None
+        # Opportunities are assigned only if new or changed, so their ids are needed.
+        written, changed = _write(
+            session, kind, parsed, on_progress, keys=active is not None and kind == "opportunity"
         )
         result = ImportResult(
             kind,
             table.name,
-            frame.height,
-            frame.height - updated,
-            updated,
+            parsed.frame.height,
+            inserted,
+            written - inserted,
             created,
-            tuple(columns.ignored),
+            parsed.ignored,
+            parsed.unknown,
         )
-        if assign:
-            result = _assign_in_active_model(session, ws, result, frame["id"])
+        if active is not None:
+            ids = parsed.frame["id"] if changed is None else changed
+            result = _assign_in(session, ws, active, result, ids)
         audit_import(session, ws, result)
     return result
 
 
-def _assign_in_active_model(
-    session: Session, ws: Workspace, result: ImportResult, ids: pl.Series
-) -> ImportResult:
-    """Run the active model's rules for the imported accounts, in the import's transaction."""
-    active = session.scalar(
+def _active_model(session: Session) -> TerritoryModelRow | None:
+    return session.scalar(
         select(TerritoryModelRow).where(TerritoryModelRow.state == ModelState.ACTIVE)
     )
-    if active is None or ids.is_empty():
+
+
+def _assign_in(
+    session: Session, ws: Workspace, active: TerritoryModelRow, result: ImportResult, ids: pl.Series
+) -> ImportResult:
+    """Assign the imported records in the active model, in the import's transaction.
+
+    Accounts: the model's rules run for them. Opportunities (the new or changed ones):
+    the open ones get their territory from their account's, by the model's policy.
+    """
+    if ids.is_empty():
         return result
+    if result.kind == "opportunity":
+        policy = opportunities.opportunity_policy(active)
+        opps = opportunities.execute(
+            session, active, actor=ws.actor, policy=policy, open_only=True, opportunity_ids=ids
+        )
+        return replace(
+            result,
+            assigned_in=active.developer_name,
+            assignments_added=opps.newly_assigned,
+            assignments_moved=opps.moved,
+            assignments_removed=opps.unassigned,
+        )
     run = runs.execute_run(session, active, actor=ws.actor, account_ids=ids.to_list())
     return replace(
         result,
@@ -402,32 +449,12 @@ def _assign_in_active_model(
     )
 
 
-def audit_import(
-    session: Session, ws: Workspace, result: ImportResult, model_pk: int | None = None
-) -> None:
-    audit.record(
-        session,
-        actor=ws.actor,
-        action="import",
-        entity=result.kind,
-        key=Path(result.path).name,
-        model_pk=model_pk,
-        after={
-            "file": result.path,
-            "rows": result.rows,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "skipped": result.skipped,
-            "created_fields": [f.name for f in result.created_fields],
-        },
-    )
-
-
 def import_accounts(
     ws: Workspace,
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
     assign: bool = True,
 ) -> ImportResult:
@@ -435,14 +462,16 @@ def import_accounts(
 
     Required columns: ``id`` and ``name`` (any accepted spelling). Unknown columns are an
     error listing them all, unless ``create_fields`` declares them as custom fields with
-    inferred types (number, date, boolean, else text). With ``assign`` (the default) the
-    imported accounts are assigned at once in the active model, in the same transaction.
+    inferred types (number, date, boolean, else text) or ``ignore_unknown`` skips them.
+    With ``assign`` (the default) the imported accounts are assigned at once in the
+    active model, in the same transaction.
     """
     return _import_records(
         ws,
         "account",
         path,
         create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
         on_progress=on_progress,
         assign=assign,
     )
@@ -453,11 +482,25 @@ def import_opportunities(
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
+    assign: bool = True,
 ) -> ImportResult:
-    """Upsert opportunities by ``id``; ``account_id`` must name an imported account."""
+    """Upsert opportunities by ``id``; ``account_id`` must name an imported account.
+
+    Unknown columns: as for :func:`import_accounts`. With ``assign`` (the default) the
+    opportunities the file inserts or changes that are open (and not excluded from the
+    territory filter) get their territory in the active model at once, in the same
+    transaction, by the model's opportunity policy.
+    """
     return _import_records(
-        ws, "opportunity", path, create_fields=create_fields, on_progress=on_progress
+        ws,
+        "opportunity",
+        path,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        on_progress=on_progress,
+        assign=assign,
     )
 
 
@@ -466,10 +509,22 @@ def import_users(
     path: Path | str,
     *,
     create_fields: bool = False,
+    ignore_unknown: bool = False,
     on_progress: OnProgress | None = None,
 ) -> ImportResult:
-    """Upsert sales users by ``id`` (required columns ``id`` and ``name``)."""
-    return _import_records(ws, "user", path, create_fields=create_fields, on_progress=on_progress)
+    """Upsert sales users by ``id`` (required columns ``id`` and ``name``).
+
+    Unknown columns: as for :func:`import_accounts`.
+    """
+    return _import_records(
+        ws,
+        "user",
+        path,
+        create_fields=create_fields,
+        ignore_unknown=ignore_unknown,
+        on_progress=on_progress,
+        assign=False,
+    )
 
 
 __all__ = [

@@ -16,13 +16,8 @@ from territorial.core.fields import squash
 from territorial.errors import InputFileError, Problem
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, read_table
 from territorial.services import lookup
-from territorial.services.imports import (
-    SYSTEM_COLUMNS,
-    ImportResult,
-    audit_import,
-    duplicate_rows,
-    resolve_accounts,
-)
+from territorial.services.import_result import ImportResult, audit_import
+from territorial.services.imports import SYSTEM_COLUMNS, duplicate_rows, resolve_accounts
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
 
@@ -204,11 +199,9 @@ def _user_territories(session: Session, table: Table, model: str) -> tuple[Impor
         f"ON t.pk = ua.territory_pk WHERE t.model_pk = {model_pk}",
         {"territory_pk": pl.Int64, "user_pk": pl.Int64},
     )
-    updated = links.join(existing, on=["territory_pk", "user_pk"], how="semi").height
-    bulk.upsert(session, "user_assignment", links, key=("territory_pk", "user_pk"))
-    result = ImportResult(
-        "user-territory", table.name, links.height, links.height - updated, updated
-    )
+    inserted = links.join(existing, on=["territory_pk", "user_pk"], how="anti").height
+    written = bulk.upsert(session, "user_assignment", links, key=("territory_pk", "user_pk"))
+    result = ImportResult("user-territory", table.name, links.height, inserted, written - inserted)
     return result, model_pk
 
 
@@ -251,12 +244,13 @@ def _assignments(session: Session, table: Table, model: str) -> tuple[ImportResu
     bulk.upsert(
         session, "account_assignment", rows, key=("territory_pk", "account_pk", "cause"), update=()
     )
+    # A manual assignment has nothing to update: those already present are unchanged.
     result = ImportResult(
         "assignment",
         table.name,
         frame.height,
         links.height - present,
-        present,
+        0,
         skipped=frame.height - links.height,
     )
     return result, model_pk

@@ -1,7 +1,8 @@
 """Opportunity territory assignment for a model, with no custom code.
 
 Excluded opportunities (``excluded_from_territory_filter``) are skipped; the scope can be
-limited to open opportunities or to a close-date range; an opportunity already on the
+limited to open opportunities, to a close-date range or to given opportunities (an
+import assigns just the ones it inserted or changed); an opportunity already on the
 right territory is left untouched; only changes are written.
 
 :func:`territory_delta` says which opportunities change territory from one model to
@@ -12,6 +13,7 @@ ones are asked for, excluded ones never, as :func:`execute` scopes activation.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -177,11 +179,13 @@ def execute(
     open_only: bool = False,
     close_from: date | None = None,
     close_to: date | None = None,
+    opportunity_ids: Sequence[str] | pl.Series | None = None,
     preview: bool = False,
     links: pl.DataFrame | None = None,
 ) -> OpportunityResult:
     """Opportunity assignment inside the caller's transaction (also used by activation,
-    which passes the model's ``links`` when it has read them: see :func:`model_links`)."""
+    which passes the model's ``links`` when it has read them: see :func:`model_links`, and
+    by imports, which limit it to ``opportunity_ids``: external ids)."""
     if policy not in POLICIES:
         raise ValidationError(
             f"Unknown policy {policy!r}.", hint=f"Use one of: {', '.join(POLICIES)}."
@@ -196,6 +200,9 @@ def execute(
     opps = _opportunities(session, model_row.pk)
     excluded = opps.filter(pl.col("excluded").fill_null(False))
     scope = _scope(opps, open_only=open_only, close_from=close_from, close_to=close_to)
+    if opportunity_ids is not None:
+        chosen = pl.col("id").is_in(pl.Series(opportunity_ids, dtype=pl.String).implode())
+        scope, excluded = scope.filter(chosen), excluded.filter(chosen)
     if links is None:
         links = model_links(session, model_row.pk)
     wanted = assign_opportunities(scope, links, territories, policy=policy)
@@ -248,6 +255,7 @@ def execute(
                 "open_only": open_only,
                 "close_from": close_from.isoformat() if close_from else None,
                 "close_to": close_to.isoformat() if close_to else None,
+                **({"opportunities": len(opportunity_ids)} if opportunity_ids is not None else {}),
             },
         )
     return result

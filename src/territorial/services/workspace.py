@@ -44,7 +44,17 @@ class Workspace:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: everything inside commits together or not at all."""
+        """One transaction: everything inside commits together or not at all.
+
+        A database that does not exist yet is an error, and no SQLite file is left
+        behind: only :meth:`init` (``territorial init``, ``territorial demo``) creates one.
+        """
+        if not self.db.exists():
+            raise ConfigurationError(
+                f"The database {self.db.url!r} does not exist (no file {self.db.sqlite_file}).",
+                hint="Run 'territorial init' to create it (or 'territorial demo'), or point "
+                "--database or TERRITORIAL_DATABASE_URL at an existing database.",
+            )
         if not self.db.is_initialised():
             raise ConfigurationError(
                 f"The database {self.db.url!r} has no Territorial tables yet.",

@@ -10,7 +10,10 @@ Columns move, not ORM objects:
 Both run on the connection the session already holds, so the caller's transaction
 covers them: an error anywhere rolls every batch back. JSON columns named in
 ``merge_json`` are merged key by key on update (a JSON ``null`` removes the key), so an
-import that carries only some custom fields keeps the others.
+import that carries only some custom fields keeps the others. A row whose values would
+not change is not rewritten, and :func:`upsert` returns how many rows it inserted or
+really changed; :func:`upsert_changed` returns their keys (the frame is staged first,
+then written by one ``INSERT … SELECT … RETURNING``, on both databases).
 
 >>> upsert_sql("sqlite", "account", ["id", "name"], key=["id"], update=["name"])
 ... # doctest: +NORMALIZE_WHITESPACE
@@ -48,12 +51,26 @@ def _raw(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+def _stored_json(dialect_name: str, table: str, column: str) -> str:
+    """The stored JSON object without null members (an inserted row may carry some)."""
+    if dialect_name == "sqlite":
+        return f"json_patch('{{}}', coalesce({table}.{column}, '{{}}'))"
+    return f"jsonb_strip_nulls(coalesce({table}.{column}, '{{}}'::jsonb))"
+
+
 def _new_value(dialect_name: str, table: str, column: str, merge_json: Sequence[str]) -> str:
     if column not in merge_json:
         return f"excluded.{column}"
+    stored = _stored_json(dialect_name, table, column)
     if dialect_name == "sqlite":
-        return f"json_patch(coalesce({table}.{column}, '{{}}'), excluded.{column})"
-    return f"jsonb_strip_nulls(coalesce({table}.{column}, '{{}}'::jsonb) || excluded.{column})"
+        return f"json_patch({stored}, excluded.{column})"
+    return f"jsonb_strip_nulls({stored} || excluded.{column})"
+
+
+def _old_value(dialect_name: str, table: str, column: str, merge_json: Sequence[str]) -> str:
+    if column not in merge_json:
+        return f"{table}.{column}"
+    return _stored_json(dialect_name, table, column)
 
 
 def _set_clause(
@@ -66,14 +83,18 @@ def _set_clause(
     """``SET`` of the updated columns, ``WHERE`` one of them actually changes.
 
     Unchanged rows are not rewritten (no new row version, no index or WAL traffic, and
-    ``touch`` keeps the time of the last real change).
+    ``touch`` keeps the time of the last real change). Merged JSON is compared without
+    null members: a missing key and a null value are the same.
     """
     values = {c: _new_value(dialect_name, table, c, merge_json) for c in update}
     parts = [f"{column} = {value}" for column, value in values.items()]
     if touch:
         parts.append(f"{touch} = CURRENT_TIMESTAMP")
     distinct = "IS NOT" if dialect_name == "sqlite" else "IS DISTINCT FROM"
-    changed = " OR ".join(f"{table}.{c} {distinct} {v}" for c, v in values.items())
+    changed = " OR ".join(
+        f"{_old_value(dialect_name, table, c, merge_json)} {distinct} {v}"
+        for c, v in values.items()
+    )
     return ", ".join(parts) + (f" WHERE {changed}" if changed else "")
 
 
@@ -87,19 +108,23 @@ def upsert_sql(
     merge_json: Sequence[str] = (),
     touch: str | None = None,
     source: str | None = None,
+    returning: Sequence[str] = (),
 ) -> str:
-    """The ``INSERT … ON CONFLICT`` statement for one table (``source``: a staging table)."""
+    """The ``INSERT … ON CONFLICT`` statement for one table (``source``: a staging table;
+    ``returning``: columns to return of the rows inserted or changed)."""
     names = ", ".join(columns)
     if source is None:
         body = f"VALUES ({', '.join('?' for _ in columns)})"
     else:
-        body = f"SELECT {names} FROM {source}"
+        # WHERE true: SQLite would otherwise read ON CONFLICT as part of the SELECT.
+        body = f"SELECT {names} FROM {source} WHERE true"
     conflict = f" ON CONFLICT ({', '.join(key)}) DO "
     if update or touch:
         conflict += "UPDATE SET " + _set_clause(dialect_name, table, update, merge_json, touch)
     else:
         conflict += "NOTHING"
-    return f"INSERT INTO {table} ({names}) {body}{conflict}"
+    tail = f" RETURNING {', '.join(returning)}" if returning else ""
+    return f"INSERT INTO {table} ({names}) {body}{conflict}{tail}"
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
@@ -121,8 +146,9 @@ def upsert(
     merge_json: Sequence[str] = (),
     touch: str | None = None,
     on_rows: Progress | None = None,
-) -> None:
-    """Insert the rows of ``frame`` into ``table``, updating those whose ``key`` exists.
+) -> int:
+    """Insert the rows of ``frame`` into ``table``, updating those whose ``key`` exists;
+    return how many rows were inserted or really changed.
 
     Parameters
     ----------
@@ -137,23 +163,22 @@ def upsert(
         A timestamp column set to the current time on update.
     """
     if frame.is_empty():
-        return
+        return 0
     if update is None:
         update = [c for c in frame.columns if c not in key]
     frame = _plain(frame)
     if dialect(session) == "postgresql":
-        _upsert_postgresql(session, table, frame, key, update, merge_json, touch, on_rows)
-    else:
-        sql = upsert_sql(
-            "sqlite",
-            table,
-            frame.columns,
-            key=key,
-            update=update,
-            merge_json=merge_json,
-            touch=touch,
-        )
-        _executemany(session, sql, frame, on_rows)
+        return _upsert_postgresql(session, table, frame, key, update, merge_json, touch, on_rows)
+    sql = upsert_sql(
+        "sqlite",
+        table,
+        frame.columns,
+        key=key,
+        update=update,
+        merge_json=merge_json,
+        touch=touch,
+    )
+    return _executemany(session, sql, frame, on_rows)
 
 
 def insert(
@@ -172,16 +197,20 @@ def insert(
     _executemany(session, sql, frame, on_rows)
 
 
-def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> None:
+def _executemany(session: Session, sql: str, frame: pl.DataFrame, on_rows: Progress | None) -> int:
+    """Run ``sql`` for every row in batches; the number of rows it inserted or changed."""
     cursor = _raw(session).cursor()
+    written = 0
     try:
         for start in range(0, frame.height, BATCH_ROWS):
             batch = frame.slice(start, BATCH_ROWS)
             cursor.executemany(sql, batch.iter_rows())
+            written += max(cursor.rowcount, 0)
             if on_rows:
                 on_rows(batch.height)
     finally:
         cursor.close()
+    return written
 
 
 def copy_into(
@@ -202,6 +231,46 @@ def copy_into(
                 on_rows(batch.height)
 
 
+def _stage(session: Session, table: str, frame: pl.DataFrame, on_rows: Progress | None) -> str:
+    """A temporary copy of ``frame`` with the column types of ``table``; its name."""
+    stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
+    columns = ", ".join(frame.columns)
+    postgresql = dialect(session) == "postgresql"
+    suffix = " ON COMMIT DROP" if postgresql else ""
+    tail = " WITH NO DATA" if postgresql else " WHERE 0"
+    cursor = _raw(session).cursor()
+    try:
+        cursor.execute(f"CREATE TEMP TABLE {stage}{suffix} AS SELECT {columns} FROM {table}{tail}")
+    finally:
+        cursor.close()
+    if postgresql:
+        copy_into(session, stage, frame, on_rows)
+    else:
+        marks = ", ".join("?" for _ in frame.columns)
+        _executemany(session, f"INSERT INTO {stage} VALUES ({marks})", frame, on_rows)
+    return stage
+
+
+def _upsert_staged(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    sql: Callable[[str], str],
+    on_rows: Progress | None,
+) -> tuple[int, list[Any]]:
+    """Stage ``frame`` and run ``sql(stage)`` from it: (rows written, rows returned)."""
+    stage = _stage(session, table, frame, on_rows)
+    cursor = _raw(session).cursor()
+    try:
+        cursor.execute(sql(stage))
+        rows = list(cursor.fetchall()) if cursor.description else []
+        written = len(rows) if cursor.description else max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE {stage}")
+    finally:
+        cursor.close()
+    return written, rows
+
+
 def _upsert_postgresql(
     session: Session,
     table: str,
@@ -211,28 +280,65 @@ def _upsert_postgresql(
     merge_json: Sequence[str],
     touch: str | None,
     on_rows: Progress | None,
-) -> None:
-    stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
-    columns = ", ".join(frame.columns)
-    with _raw(session).cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+) -> int:
+    def sql(stage: str) -> str:
+        return upsert_sql(
+            "postgresql",
+            table,
+            frame.columns,
+            key=key,
+            update=update,
+            merge_json=merge_json,
+            touch=touch,
+            source=stage,
         )
-    copy_into(session, stage, frame, on_rows)
-    sql = upsert_sql(
-        "postgresql",
-        table,
-        frame.columns,
-        key=key,
-        update=update,
-        merge_json=merge_json,
-        touch=touch,
-        source=stage,
+
+    return _upsert_staged(session, table, frame, sql, on_rows)[0]
+
+
+def upsert_changed(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    key: Sequence[str] = ("id",),
+    update: Sequence[str] | None = None,
+    merge_json: Sequence[str] = (),
+    touch: str | None = None,
+    on_rows: Progress | None = None,
+) -> pl.DataFrame:
+    """:func:`upsert`, returning the ``key`` columns of the rows inserted or changed.
+
+    Rows whose stored values already equal the file's are neither rewritten nor
+    returned, so ``frame.height`` minus the result's height is the number unchanged.
+    """
+    keys = list(key)
+    schema = {k: frame.schema[k] for k in keys}
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    if update is None:
+        update = [c for c in frame.columns if c not in keys]
+    plain = _plain(frame)
+    name = dialect(session)
+
+    def sql(stage: str) -> str:
+        return upsert_sql(
+            name,
+            table,
+            plain.columns,
+            key=keys,
+            update=update,
+            merge_json=merge_json,
+            touch=touch,
+            source=stage,
+            returning=keys,
+        )
+
+    rows = _upsert_staged(session, table, plain, sql, on_rows)[1]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+    return pl.DataFrame(
+        [pl.Series(k, list(v), dtype=schema[k]) for k, v in zip(keys, columns, strict=True)]
     )
-    with _raw(session).cursor() as cursor:
-        cursor.execute(sql)
-        cursor.execute(f"DROP TABLE {stage}")
 
 
 def _coerce(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
@@ -296,5 +402,6 @@ __all__ = [
     "dialect",
     "read_frame",
     "upsert",
+    "upsert_changed",
     "upsert_sql",
 ]

@@ -81,7 +81,37 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of a SQLite database (``None`` for PostgreSQL or in-memory SQLite).
+
+        >>> Database("sqlite:///data/territorial.db").sqlite_file
+        PosixPath('data/territorial.db')
+        >>> Database("sqlite://").sqlite_file is None
+        True
+        """
+        url = self.engine.url
+        database = url.database
+        if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            return None
+        if database.startswith("file:") or url.query.get("uri"):
+            return None  # a SQLite URI filename: leave it to SQLite
+        return Path(database)
+
+    def exists(self) -> bool:
+        """Whether the database is there, checked without creating it.
+
+        Connecting to a SQLite file that does not exist would create an empty one, so a
+        missing file is reported here instead; other databases are assumed to exist
+        (connecting tells).
+        """
+        path = self.sqlite_file
+        return path is None or path.exists()
+
     def is_initialised(self) -> bool:
+        """Whether the Territorial tables are there (never creates a SQLite file)."""
+        if not self.exists():
+            return False
         try:
             return inspect(self.engine).has_table("alembic_version")
         except OperationalError as err:
@@ -94,6 +124,14 @@ class Database:
     def upgrade(self) -> None:
         """Create or upgrade every table to the newest migration (``territorial init``)."""
         from alembic import command
+
+        path = self.sqlite_file
+        if path is not None and not path.parent.is_dir():
+            raise ConfigurationError(
+                f"Cannot create the database {self.url!r}: the folder {str(path.parent)!r} "
+                "does not exist.",
+                hint=f"Create it first (mkdir -p {path.parent}) or choose another path.",
+            )
 
         command.upgrade(self._alembic_config(), "head")
 
