@@ -307,7 +307,7 @@ def _shared_rules(
     """Rules (pks in the clone) effective on every carved leaf through the carved subtree
     (attached to the leaf, or inherited from a territory between it and the parent): they
     say who belongs under the parent (a segment's revenue band, a country), so every carved
-    territory keeps them beside its postal rule. None when the model combines rules with
+    territory keeps them beside its postal rule. Empty when the model combines rules with
     'any', where they cannot narrow a postal rule."""
     if model.rule_combination != "all" or not scope.leaves:
         return set()
