@@ -23,6 +23,7 @@ from territorial.store import frames
 from territorial.store.schema import (
     Account,
     RuleAssociationRow,
+    RuleItemRow,
     RuleRow,
     SalesUser,
     TerritoryRow,
@@ -392,3 +393,13 @@ def test_carved_segment_keeps_the_rules_that_define_it(demo: Workspace) -> None:
         assert mine == {"Commercial_Revenue", "US_Accounts", f"{t.developer_name}_Carve"}
     # The replaced leaves' own geography rules went with them.
     assert "CA_Bay_Area_Rule" not in rules and "West_Ent_Pacific_Rule" in rules
+    # Postal codes that all went one way are written as their 3- or 4-digit prefix, and
+    # every value fits Salesforce's 1,000 characters.
+    with demo.session() as session:
+        values = session.scalars(
+            select(RuleItemRow.value)
+            .join(RuleRow, RuleRow.pk == RuleItemRow.rule_pk)
+            .where(RuleRow.model_pk == model.pk, RuleRow.developer_name.endswith("_Carve"))
+        ).all()
+    prefixes = [p for v in values for p in v.split(",") if p.isdigit()]
+    assert any(len(p) < 5 for p in prefixes) and max(map(len, values)) <= 1000

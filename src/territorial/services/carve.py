@@ -245,7 +245,7 @@ def carve_model(
             users_to_carry(session, model_row, scope, successors) if carrying else ([], [])
         )
         pks = write_plan(session, model_row, scope, names, labels_new, rebalance)
-        manual = write_rules_and_assignments(
+        manual, too_long = write_rules_and_assignments(
             session, model_row, items, plan.assignment, pks, names,
             pinned=pl.col("named") if lock_named else None,
         )  # fmt: skip
@@ -258,6 +258,7 @@ def carve_model(
             UserAssignmentRow(territory_pk=pks[n], user_pk=user_pk, role=role)
             for n, user_pk, role in carried
         )
+        warnings.extend(too_long)
         if dropped:
             warnings.append(
                 f"{len(dropped)} territor{'y' if len(dropped) == 1 else 'ies'} replaced with "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import tree
 from territorial.core.carve import compile_formula, formula_fields
-from territorial.core.carve.units import rule_items
+from territorial.core.carve.units import ITEM_LIMIT, compact_prefixes, rule_items
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
 from territorial.store import bulk, frames
@@ -358,13 +358,14 @@ def write_rules_and_assignments(
     pks: dict[str, int],
     names: list[str],
     pinned: pl.Expr | None = None,
-) -> int:
+) -> tuple[int, list[str]]:
     """One postal rule per carved territory, manual assignments for the rest; returns the
-    number of manual assignments written.
+    number of manual assignments written and warnings (rules too long for Salesforce).
 
     A territory's rule lists its postal units and, for accounts carved one by one, the
     5-character postal codes where it holds most of the carved accounts (its *coverage*), so
-    new accounts there are assigned by rule. An account not covered by its own territory's
+    new accounts there are assigned by rule; postal codes that all go to one territory are
+    written as their shared 3- or 4-character prefix. An account not covered by its own territory's
     rule — its postal code went mostly elsewhere, it has none, or ``pinned`` marks it (named
     accounts kept by hand) — gets a manual assignment, and an exclusion from the territory
     whose rule covers its postal code.
@@ -382,8 +383,8 @@ def write_rules_and_assignments(
         zip5=pl.col("billing_postal_code").str.strip_chars().str.to_uppercase().str.slice(0, 5),
     )
     coverage = _coverage(singles)
-    rules = pl.concat([units, coverage.select("country", "prefix", "territory")])
-    _write_rules(session, model, rules, pks, names)
+    rules = compact_prefixes(pl.concat([units, coverage.select("country", "prefix", "territory")]))
+    long = _write_rules(session, model, rules, pks, names)
     covered = singles.join(
         coverage.select(
             pl.col("country").alias("billing_country_code"),
@@ -412,7 +413,16 @@ def write_rules_and_assignments(
         update=[],
     )
     _exclusions(session, manual, rules, pks, names)
-    return manual.height
+    warnings = (
+        [
+            f"The postal rule of {', '.join(long[:5])}{' and others' if len(long) > 5 else ''} "
+            f"has more than {ITEM_LIMIT} items, more than Salesforce allows in one rule: "
+            "carve smaller territories (more of them) before exporting the model to Salesforce."
+        ]
+        if long
+        else []
+    )
+    return manual.height, warnings
 
 
 def _coverage(singles: pl.DataFrame) -> pl.DataFrame:
@@ -446,17 +456,21 @@ def _write_rules(
     rules: pl.DataFrame,
     pks: dict[str, int],
     names: list[str],
-) -> None:
-    """A rule ``TERRITORY_Carve`` per territory with its (country, prefix) pairs, attached."""
+) -> list[str]:
+    """A rule ``TERRITORY_Carve`` per territory with its (country, prefix) pairs, attached;
+    returns the territories whose rule has more items than Salesforce allows."""
     taken = {
         r.lower()
         for r in session.scalars(select(RuleRow.developer_name).where(RuleRow.model_pk == model.pk))
     }
+    long: list[str] = []
     for (t,), group in rules.group_by(["territory"], maintain_order=True):
         prefixes: dict[str, list[str]] = {}
         for country, prefix in group.select("country", "prefix").iter_rows():
             prefixes.setdefault(country or "", []).append(prefix)
         rule_items_, boolean = rule_items(prefixes)
+        if len(rule_items_) > ITEM_LIMIT:
+            long.append(names[int(t)])
         dev = f"{names[int(t)]}_Carve"
         while dev.lower() in taken:
             dev += "_1"
@@ -479,6 +493,7 @@ def _write_rules(
         session.add(
             RuleAssociationRow(rule_pk=rule.pk, territory_pk=pks[names[int(t)]], inherited=False)
         )
+    return long
 
 
 def _exclusions(
@@ -500,13 +515,14 @@ def _exclusions(
         "account_pk",
         "territory",
         key5=country + postal.str.slice(0, 5),
+        key4=country + postal.str.slice(0, 4),
         key3=country + postal.str.slice(0, 3),
     )
-    for size in ("key5", "key3"):
+    for size in ("key5", "key4", "key3"):
         found = found.join(
             owner.rename({"key": size, "other": f"other_{size}"}), on=size, how="left"
         )
-    clash = found.with_columns(other=pl.coalesce("other_key5", "other_key3")).filter(
+    clash = found.with_columns(other=pl.coalesce("other_key5", "other_key4", "other_key3")).filter(
         pl.col("other").is_not_null() & (pl.col("other") != pl.col("territory"))
     )
     pk_of = pl.Series([pks[n] for n in names])

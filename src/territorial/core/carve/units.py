@@ -118,27 +118,88 @@ def build_items(
     return Items(accounts_out, numbered.drop("x", "y", "z"), points)
 
 
+VALUE_LIMIT = 1000
+"""Most characters in one rule item's value (Salesforce's limit)."""
+ITEM_LIMIT = 10
+"""Most items in one assignment rule (Salesforce's limit)."""
+
+
+def compact_prefixes(rules: pl.DataFrame) -> pl.DataFrame:
+    """``(country, prefix, territory)`` rows with every 5-character prefix replaced by its
+    3- or 4-character prefix where all the 5-character prefixes under it go to one
+    territory. Shorter rules, which also cover postal codes no account has yet.
+
+    >>> df = pl.DataFrame({"country": ["US"] * 4, "prefix": ["94105", "94107", "94301",
+    ...     "94303"], "territory": [0, 0, 0, 1]})
+    >>> compact_prefixes(df).sort("prefix").rows()
+    [('US', '941', 0), ('US', '94301', 0), ('US', '94303', 1)]
+    """
+    five = pl.col("prefix").str.len_chars() == 5
+    out = rules.filter(~five)
+    rest = rules.filter(five)
+    for size in (3, 4):
+        head = pl.col("prefix").str.slice(0, size)
+        whole = rest.with_columns(head=head).filter(
+            pl.col("territory").n_unique().over("country", "head") == 1
+        )
+        out = pl.concat(
+            [out, whole.select("country", pl.col("head").alias("prefix"), "territory").unique()]
+        )
+        rest = rest.join(whole.select("country", "prefix"), on=["country", "prefix"], how="anti")
+    return pl.concat([out, rest]).sort("country", "prefix")
+
+
 def rule_items(country_prefixes: dict[str, list[str]]) -> tuple[tuple[RuleItem, ...], str | None]:
     """Rule items (and boolean filter) matching accounts of the given postal prefixes per
     country: ``BillingCountryCode equals C AND BillingPostalCode startsWith p1,p2,...``,
-    OR-ed across countries.
+    OR-ed across countries. A list longer than an item's value may hold is split over
+    several items, OR-ed.
 
     >>> items, flt = rule_items({"US": ["940", "941"]})
     >>> [f"{i.field} {i.operator} {i.value}" for i in items], flt
     (['Account.BillingCountryCode equals US', 'Account.BillingPostalCode startsWith 940,941'], None)
     >>> rule_items({"US": ["9"], "CA": ["V6B"]})[1]
     '(1 AND 2) OR (3 AND 4)'
+    >>> items, flt = rule_items({"US": [f"{n:05d}" for n in range(200)]})
+    >>> len(items), max(len(i.value) for i in items) <= VALUE_LIMIT, flt
+    (3, True, '1 AND (2 OR 3)')
     """
     items: list[RuleItem] = []
     groups = []
     for country in sorted(country_prefixes):
-        n = len(items)
-        items.append(RuleItem(n + 1, COUNTRY, "equals", country))
-        items.append(
-            RuleItem(n + 2, POSTAL, "startsWith", ",".join(sorted(country_prefixes[country])))
-        )
-        groups.append(f"({n + 1} AND {n + 2})")
-    return tuple(items), (" OR ".join(groups) if len(groups) > 1 else None)
+        first = len(items) + 1
+        items.append(RuleItem(first, COUNTRY, "equals", country))
+        numbers = []
+        for chunk in _chunks(sorted(country_prefixes[country])):
+            items.append(RuleItem(len(items) + 1, POSTAL, "startsWith", chunk))
+            numbers.append(str(len(items)))
+        postal = numbers[0] if len(numbers) == 1 else f"({' OR '.join(numbers)})"
+        groups.append(f"{first} AND {postal}")
+    if len(groups) == 1:
+        return tuple(items), (None if len(items) == 2 else groups[0])
+    return tuple(items), " OR ".join(f"({g})" for g in groups)
 
 
-__all__ = ["UNITS", "Items", "build_items", "rule_items", "unit_key"]
+def _chunks(prefixes: list[str]) -> list[str]:
+    """Comma-separated lists of ``prefixes``, each at most ``VALUE_LIMIT`` characters."""
+    out: list[str] = []
+    current = ""
+    for p in prefixes:
+        joined = f"{current},{p}" if current else p
+        if len(joined) > VALUE_LIMIT and current:
+            out.append(current)
+            joined = p
+        current = joined
+    return [*out, current] if current else out
+
+
+__all__ = [
+    "ITEM_LIMIT",
+    "UNITS",
+    "VALUE_LIMIT",
+    "Items",
+    "build_items",
+    "compact_prefixes",
+    "rule_items",
+    "unit_key",
+]
