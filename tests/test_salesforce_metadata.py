@@ -16,7 +16,7 @@ from territorial.core.model import TerritoryType as Type
 from territorial.demo.metadata import production_model
 from territorial.errors import InputFileError
 from territorial.io.salesforce.metadata import read_metadata
-from territorial.io.salesforce.writer import project_files, write_metadata
+from territorial.io.salesforce.writer import export_warnings, project_files, write_metadata
 
 from .conftest import FIXTURES
 
@@ -305,3 +305,29 @@ def test_any_model_round_trips(spec: ModelSpec, tmp_path_factory: pytest.TempPat
     write_metadata(spec, folder, layout="sfdx")
     read = read_metadata(folder).spec
     assert canonical(read) == canonical(spec)
+
+
+def test_export_warns_past_salesforce_rule_limits() -> None:
+    """Territorial has no rule limits; Salesforce has, so the export names what would fail."""
+    zips = ",".join(f"{n:05d}" for n in range(200))  # 1,199 characters
+    rules = [
+        Rule("Long_Value", (RuleItem(1, "Account.BillingPostalCode", "startsWith", zips),)),
+        Rule(
+            "Many_Items",
+            tuple(RuleItem(n, "Account.BillingCity", "equals", f"C{n}") for n in range(1, 12)),
+            boolean_filter=" OR ".join(str(n) for n in range(1, 12)),
+        ),
+        *(Rule(f"R{n}", (RuleItem(1, "Account.Industry", "equals", "X"),)) for n in range(16)),
+    ]
+    spec = ModelSpec(
+        "Limits",
+        types=[Type("Geo", 1)],
+        territories=[Territory("West", "Geo")],
+        rules=rules,
+        associations=[RuleAssociation(r.developer_name, "West") for r in rules],
+    )
+    text = "\n".join(export_warnings(spec))
+    assert "more than 10 items, more than Salesforce allows: Many_Items" in text
+    assert "longer than Salesforce's 1,000 characters" in text and "Long_Value" in text
+    assert "more than 15 rules, more than Salesforce allows: West" in text
+    assert export_warnings(production_model()) == []

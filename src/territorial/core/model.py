@@ -15,6 +15,14 @@ AccessLevel = Literal["Read", "Edit", "All", "None"]
 RuleCombination = Literal["all", "any"]
 AssignmentCause = Literal["rule", "manual"]
 
+# Salesforce's limits on assignment rules (Territorial has none; exports warn past them).
+RULE_ITEM_LIMIT = 10
+"""Most items in one assignment rule."""
+RULE_VALUE_LIMIT = 1000
+"""Most characters in one rule item's value."""
+TERRITORY_RULE_LIMIT = 15
+"""Most assignment rules on one territory."""
+
 
 class ModelState(StrEnum):
     """Lifecycle states of a territory model (ETM names, plus reactivation of archives)."""
@@ -134,6 +142,9 @@ class ModelSpec:
 
 
 __all__ = [
+    "RULE_ITEM_LIMIT",
+    "RULE_VALUE_LIMIT",
+    "TERRITORY_RULE_LIMIT",
     "AccessLevel",
     "AssignmentCause",
     "ModelSpec",

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from territorial.core import tree
 from territorial.core.carve import compile_formula, formula_fields
-from territorial.core.carve.units import ITEM_LIMIT, compact_prefixes, rule_items
+from territorial.core.carve.units import compact_prefixes, rule_items
+from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
 from territorial.store import bulk, frames
@@ -416,7 +417,7 @@ def write_rules_and_assignments(
     warnings = (
         [
             f"The postal rule of {', '.join(long[:5])}{' and others' if len(long) > 5 else ''} "
-            f"has more than {ITEM_LIMIT} items, more than Salesforce allows in one rule: "
+            f"has more than {RULE_ITEM_LIMIT} items, more than Salesforce allows in one rule: "
             "carve smaller territories (more of them) before exporting the model to Salesforce."
         ]
         if long
@@ -469,7 +470,7 @@ def _write_rules(
         for country, prefix in group.select("country", "prefix").iter_rows():
             prefixes.setdefault(country or "", []).append(prefix)
         rule_items_, boolean = rule_items(prefixes)
-        if len(rule_items_) > ITEM_LIMIT:
+        if len(rule_items_) > RULE_ITEM_LIMIT:
             long.append(names[int(t)])
         dev = f"{names[int(t)]}_Carve"
         while dev.lower() in taken:

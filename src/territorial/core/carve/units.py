@@ -17,7 +17,7 @@ import polars as pl
 
 from territorial.core.carve.geo import to_xyz
 from territorial.core.carve.problem import FloatArray
-from territorial.core.model import RuleItem
+from territorial.core.model import RULE_VALUE_LIMIT, RuleItem
 from territorial.errors import ValidationError
 
 UNITS = {"account": 0, "zip3": 3, "zip5": 5}
@@ -118,12 +118,6 @@ def build_items(
     return Items(accounts_out, numbered.drop("x", "y", "z"), points)
 
 
-VALUE_LIMIT = 1000
-"""Most characters in one rule item's value (Salesforce's limit)."""
-ITEM_LIMIT = 10
-"""Most items in one assignment rule (Salesforce's limit)."""
-
-
 def compact_prefixes(rules: pl.DataFrame) -> pl.DataFrame:
     """``(country, prefix, territory)`` rows with every 5-character prefix replaced by its
     3- or 4-character prefix where all the 5-character prefixes under it go to one
@@ -161,7 +155,7 @@ def rule_items(country_prefixes: dict[str, list[str]]) -> tuple[tuple[RuleItem, 
     >>> rule_items({"US": ["9"], "CA": ["V6B"]})[1]
     '(1 AND 2) OR (3 AND 4)'
     >>> items, flt = rule_items({"US": [f"{n:05d}" for n in range(200)]})
-    >>> len(items), max(len(i.value) for i in items) <= VALUE_LIMIT, flt
+    >>> len(items), max(len(i.value) for i in items) <= RULE_VALUE_LIMIT, flt
     (3, True, '1 AND (2 OR 3)')
     """
     items: list[RuleItem] = []
@@ -181,12 +175,12 @@ def rule_items(country_prefixes: dict[str, list[str]]) -> tuple[tuple[RuleItem, 
 
 
 def _chunks(prefixes: list[str]) -> list[str]:
-    """Comma-separated lists of ``prefixes``, each at most ``VALUE_LIMIT`` characters."""
+    """Comma-separated lists of ``prefixes``, each at most ``RULE_VALUE_LIMIT`` characters."""
     out: list[str] = []
     current = ""
     for p in prefixes:
         joined = f"{current},{p}" if current else p
-        if len(joined) > VALUE_LIMIT and current:
+        if len(joined) > RULE_VALUE_LIMIT and current:
             out.append(current)
             joined = p
         current = joined
@@ -194,9 +188,7 @@ def _chunks(prefixes: list[str]) -> list[str]:
 
 
 __all__ = [
-    "ITEM_LIMIT",
     "UNITS",
-    "VALUE_LIMIT",
     "Items",
     "build_items",
     "compact_prefixes",

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from territorial.core.fields import FieldCatalog
 from territorial.core.model import (
+    RULE_ITEM_LIMIT,
+    RULE_VALUE_LIMIT,
+    TERRITORY_RULE_LIMIT,
     ModelSpec,
     Rule,
     RuleAssociation,
@@ -179,7 +182,38 @@ def export_warnings(spec: ModelSpec, catalog: FieldCatalog | None = None) -> lis
             "rule fields that are not Salesforce API names (custom ones end in __c): "
             + listing(odd)
         )
-    return warnings
+    return warnings + _limit_warnings(spec)
+
+
+def _limit_warnings(spec: ModelSpec) -> list[str]:
+    """Rules and territories past Salesforce's limits (the deploy would fail)."""
+    out = []
+    many_items = [r.developer_name for r in spec.rules if len(r.items) > RULE_ITEM_LIMIT]
+    if many_items:
+        out.append(
+            f"rules with more than {RULE_ITEM_LIMIT} items, more than Salesforce allows: "
+            + listing(many_items)
+        )
+    long_values = [
+        r.developer_name
+        for r in spec.rules
+        if any(len(i.value) > RULE_VALUE_LIMIT for i in r.items)
+    ]
+    if long_values:
+        out.append(
+            f"rule values longer than Salesforce's {RULE_VALUE_LIMIT:,} characters (split them "
+            "over several items, OR-ed in the rule's filter): " + listing(long_values)
+        )
+    per_territory: dict[str, int] = {}
+    for a in spec.associations:
+        per_territory[a.territory] = per_territory.get(a.territory, 0) + 1
+    crowded = sorted(t for t, n in per_territory.items() if n > TERRITORY_RULE_LIMIT)
+    if crowded:
+        out.append(
+            f"territories with more than {TERRITORY_RULE_LIMIT} rules, more than Salesforce "
+            "allows: " + listing(crowded)
+        )
+    return out
 
 
 def metadata_files(
