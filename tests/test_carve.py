@@ -403,3 +403,56 @@ def test_carved_segment_keeps_the_rules_that_define_it(demo: Workspace) -> None:
         ).all()
     prefixes = [p for v in values for p in v.split(",") if p.isdigit()]
     assert any(len(p) < 5 for p in prefixes) and max(map(len, values)) <= 1000
+
+
+def test_carve_refuses_what_it_cannot_carve_before_writing(
+    demo: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    def fails(text: str, **options: object) -> None:
+        with pytest.raises(ValidationError, match=text):
+            carve_model(demo, BASE, name="Bad", **options)  # type: ignore[arg-type]
+
+    fails("'CA_South' has no territories under it", parent="CA_South", territories=3)
+    fails("--parent NA_West_Commercial --rebalance", parent="CA_South", territories=3)
+    fails("at least 2 to carve, not 1", parent="NA_West", territories=1)
+    fails("at least 2 to carve, not 0", parent="NA_West", territories=0)
+    demo.close()
+    out = CliRunner().invoke(
+        app,
+        ["--database", db_url, "carve", BASE, "--parent", "NA_West", "--territories", "3",
+         "--name", "Jpeg", "--map", str(tmp_path / "map.jpg")],
+    )  # fmt: skip
+    assert out.exit_code != 0 and "Cannot draw a chart as '.jpg'" in out.output
+    listed = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", "model", "list"])
+    assert "Jpeg" not in listed.output  # nothing was written
+
+
+def test_country_codes_in_any_case_make_one_postal_rule(demo: Workspace) -> None:
+    """Rules ignore case, so an account typed 'us' joins the US rule instead of adding an
+    'us' branch that would overlap another territory's."""
+    with demo.session() as session:
+        moved = session.scalars(
+            select(Account)
+            .where(Account.billing_state_code.in_(["CA", "NV", "AZ"]))
+            .order_by(Account.pk)
+            .limit(40)
+        ).all()
+        for account in moved:
+            account.billing_country_code = "us"
+    result = carve_model(
+        demo, BASE, parent="NA_West_Commercial", name="Case", territories=4,
+        balance=["accounts"], tolerance=0.2, seed=1,
+    )  # fmt: skip
+    with demo.session() as session:
+        countries = set(
+            session.scalars(
+                select(RuleItemRow.value)
+                .join(RuleRow, RuleRow.pk == RuleItemRow.rule_pk)
+                .where(RuleRow.developer_name.endswith("_Carve"),
+                       RuleItemRow.field == "Account.BillingCountryCode")
+            )
+        )  # fmt: skip
+    assert countries == {"US"}
+    run = run_rules(demo, "Case")
+    assert not any("same type" in w for w in run.warnings), run.warnings
+    _assert_run_matches_plan(demo, "Case", result)

@@ -104,6 +104,9 @@ def carve(
 
     Example: territorial carve FY27 --parent NA_West --territories 8 --name "FY28 West" --seed 7
     """
+    for image in (chart, map_file):  # before the model is written, not after
+        if image is not None:
+            charts.image_format(image)
     rep_list = service.read_reps(reps) if reps is not None else None
     ws = workspace(ctx)
     with progress() as bar:

@@ -136,17 +136,24 @@ def svg_text(fig: Figure) -> str:
     return text[text.index("<svg") :]
 
 
+def image_format(path: Path | str) -> str:
+    """``png`` or ``svg`` from the file's extension; anything else is a ``ValidationError``
+    (check it before long work that ends in drawing)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise ValidationError(
+            f"Cannot draw a chart as {suffix or '(no extension)'!r} ({path}).",
+            hint="Name the chart file .png or .svg.",
+        )
+    return suffix[1:]
+
+
 def save(fig: Figure, path: Path | str) -> Path:
     """Write the figure to ``path``: ``.png`` or ``.svg`` by extension."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise ValidationError(
-            f"Cannot draw a chart as {suffix or '(no extension)'!r}.",
-            hint="Name the chart file .png or .svg.",
-        )
+    fmt = image_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=suffix[1:])
+    fig.savefig(path, format=fmt)
     return path
 
 
@@ -154,6 +161,7 @@ __all__ = [
     "BAND",
     "balance_figure",
     "gains_losses_figure",
+    "image_format",
     "lorenz_figure",
     "save",
     "svg_text",

@@ -56,6 +56,17 @@ def load_scope(
         )
     )
     under = tree.subtree({r.pk: r.parent_pk for r in rows}, parent_row.pk) - {parent_row.pk}
+    if not under:
+        above = next((r.developer_name for r in rows if r.pk == parent_row.parent_pk), None)
+        raise ValidationError(
+            f"{parent_row.developer_name!r} has no territories under it to carve into.",
+            hint=(
+                f"To split it, rebalance its parent with more territories: --parent {above} "
+                "--rebalance --territories N."
+                if above
+                else "Carve a territory that has territories under it."
+            ),
+        )
     subtree = [parent_row.pk, *sorted(under)]
     parents = {r.parent_pk for r in rows}
     leaves = [r for r in rows if r.pk in under and r.pk not in parents]
@@ -112,6 +123,10 @@ def load_scope(
             revenue=pl.col("annual_revenue").fill_null(0.0),
             pipeline=pl.col("pipeline").fill_null(0.0),
             named=pl.col("account_pk").is_in(manual.implode()),
+            # Rules compare text ignoring case: 'us' and 'US' are one country to them.
+            billing_country_code=pl.col("billing_country_code")
+            .str.strip_chars()
+            .str.to_uppercase(),
         )
     )
     inner = [r for r in rows if r.pk in subtree and r.pk in parents]
@@ -142,6 +157,11 @@ def territory_names(
     existing = [r.developer_name for r in scope.leaves] if rebalance else []
     if territories is None and not rebalance:
         raise ValidationError("How many territories?", hint="Pass --territories K.")
+    if territories is not None and territories < 2 and not rebalance:
+        raise ValidationError(
+            f"--territories must be at least 2 to carve, not {territories}.",
+            hint="Pass --territories K with K of 2 or more.",
+        )
     k = max(territories or 0, len(existing))
     if k < 1:
         raise ValidationError(
