@@ -173,7 +173,7 @@ def test_bad_files(
     with pytest.raises(InputFileError) as err:
         import_accounts(ws, path, create_fields=True)
     text = str(err.value)
-    assert "accounts.csv" in text and "Nothing was imported" in text
+    assert "accounts.csv" in text and "Nothing was changed" in text
     for fragment in fragments:
         assert fragment in text, (case, text)
     assert accounts(ws) == {}

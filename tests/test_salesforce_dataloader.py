@@ -209,3 +209,27 @@ def test_cli_dataloader_reports_counts_and_keeps_json(
     assert "2 of 3 open opportunities change territory from Base" in err
     assert "1 Opportunity rows clear the territory" in err
     assert "pass --include-closed to update the 1 closed opportunities too" in err
+
+
+def test_rule_assignment_turned_manual_is_loaded(plan: Workspace, tmp_path: Path) -> None:
+    """001A was in West by the CA rule; the plan keeps it there by hand (the rule is gone):
+    Salesforce's rule run will drop the rule association, so the manual one must be loaded."""
+    assignments.assign_account(plan, "Plan", "001A", "West")
+    out = tmp_path / "load"
+    export_dataloader_files(plan, "Plan", out, against="Base")
+    assert ("001A", "West", "Territory2Manual") in read(
+        out, "ObjectTerritory2Association-insert-by-name.csv"
+    )
+
+
+def test_exclusions_are_named_as_not_written(plan: Workspace, tmp_path: Path) -> None:
+    from territorial.services.salesforce import export_salesforce_metadata
+
+    assert not any(
+        "exclusion" in n for n in export_dataloader_files(plan, "Plan", tmp_path / "a").notes
+    )
+    assignments.exclude_account(plan, "Plan", "001A", "West")
+    notes = export_dataloader_files(plan, "Plan", tmp_path / "b").notes
+    assert any(n.startswith("1 exclusion(s)") for n in notes)
+    exported = export_salesforce_metadata(plan, "Plan", tmp_path / "meta")
+    assert any("Territory2ObjectExclusion" in w for w in exported.warnings)

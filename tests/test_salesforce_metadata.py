@@ -183,7 +183,7 @@ def test_every_problem_in_every_file_is_listed_with_file_line_and_element(tmp_pa
     ) in problems
     message = str(caught.value)
     assert "unknown operator 'like'" in message and "Use one of: equals" in message
-    assert "Nothing was imported" in message
+    assert "Nothing was changed" in message
 
 
 def test_missing_required_elements_and_folders(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ class Problem:
 
 
 class InputFileError(ValidationError):
-    """A file could not be imported. Lists every problem found, and nothing was written."""
+    """A file could not be read or imported. Lists every problem found; nothing was written."""
 
     code = "invalid_file"
     max_listed = 20
@@ -146,7 +146,7 @@ class InputFileError(ValidationError):
             shown += f"; and {more} more"
         super().__init__(
             f"{path}: {shown}.",
-            hint="Nothing was imported; fix the file and import it again.",
+            hint="Nothing was changed; fix the file and try again.",
         )
 
     def to_dict(self) -> dict[str, Any]:

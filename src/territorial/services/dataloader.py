@@ -24,7 +24,7 @@ from territorial.io.salesforce.metadata import OPPORTUNITY_FILTER
 from territorial.services import lookup
 from territorial.services.opportunities import OpportunityDelta, territory_delta
 from territorial.services.workspace import Workspace
-from territorial.store import bulk
+from territorial.store import bulk, frames
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,19 @@ def _accounts(session: Session, model_pk: int) -> pl.DataFrame:
     return accounts.sort("cause").unique(["account", "territory"], keep="first")
 
 
+def exclusion_note(session: Session, model_pk: int) -> str | None:
+    """What to know when the model has exclusions, which no Salesforce file carries."""
+    count = frames.load_exclusions(session, model_pk).height
+    if not count:
+        return None
+    return (
+        f"{count:,} exclusion(s) (an account kept out of one territory's rules) are not "
+        "written: in Salesforce those accounts would also be assigned by the excluded "
+        "territory's rules after its rule run; create them as Territory2ObjectExclusion "
+        "records there (territorial export assignments lists the accounts)"
+    )
+
+
 def _users(session: Session, model_pk: int) -> pl.DataFrame:
     return bulk.read_frame(
         session, _USERS.format(pk=model_pk), {"user": _S, "territory": _S, "role": _S}
@@ -166,7 +179,15 @@ def export_dataloader_files(
             inserts, deletes = acc_after, acc_after.clear()
             user_ins, user_del = users_after, users_after.clear()
         else:
-            inserts, deletes = assignment_delta(_accounts(session, before_row.pk), acc_after)
+            # Without rule assignments, an account that a rule held and a manual assignment
+            # now holds in the same territory needs its manual row (Salesforce's rule run
+            # will drop the rule one), so the cause is part of what identifies a row.
+            keys = ("account", "territory") if include_rule_assignments else (
+                "account", "territory", "cause"
+            )  # fmt: skip
+            inserts, deletes = assignment_delta(
+                _accounts(session, before_row.pk), acc_after, keys=keys
+            )
             user_ins, user_del = assignment_delta(
                 _users(session, before_row.pk), users_after, keys=("user", "territory", "role")
             )
@@ -175,7 +196,8 @@ def export_dataloader_files(
             if opportunities
             else None
         )
-    notes: list[str] = []
+        excluded = exclusion_note(session, row.pk)
+    notes: list[str] = [excluded] if excluded else []
     accounts_added, accounts_removed = inserts.height, deletes.height
     rule_ins = rule_del = 0
     if not include_rule_assignments:
@@ -289,4 +311,4 @@ def _write_plan(
     return written
 
 
-__all__ = ["DataLoaderFile", "DataLoaderResult", "export_dataloader_files"]
+__all__ = ["DataLoaderFile", "DataLoaderResult", "exclusion_note", "export_dataloader_files"]

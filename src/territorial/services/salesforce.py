@@ -34,7 +34,8 @@ from territorial.core.text import plural
 from territorial.errors import Conflict, ValidationError
 from territorial.io.salesforce.metadata import Layout, read_metadata
 from territorial.io.salesforce.writer import SFDX_SOURCE, export_warnings, write_metadata
-from territorial.services import fields
+from territorial.services import fields, lookup
+from territorial.services.dataloader import exclusion_note
 from territorial.services.models import ModelInfo
 from territorial.services.specs import read_spec, write_spec
 from territorial.services.workspace import Workspace
@@ -359,6 +360,7 @@ def export_salesforce_metadata(
     spec = read_spec(ws, model)
     with ws.session() as session:
         catalog = fields.catalog(session, "account")
+        excluded = exclusion_note(session, lookup.model(session, model).pk)
     files = write_metadata(spec, base, layout=layout, catalog=catalog)
     stale = _stale_files(base, layout, spec.developer_name, {p.resolve() for p in files})
     for p in stale:
@@ -368,7 +370,7 @@ def export_salesforce_metadata(
         layout,
         str(base),
         len(files),
-        tuple(export_warnings(spec, catalog)),
+        (*export_warnings(spec, catalog), *([excluded] if excluded else [])),
         len(stale),
     )
 
