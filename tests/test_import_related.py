@@ -140,6 +140,24 @@ def test_users_upsert(seeded: Workspace, tmp_path: Path) -> None:
         assert (bob.name, bob.title, bob.capacity) == ("Bob B", "SE", 40)
 
 
+def test_impossible_homes_and_capacities_are_refused(seeded: Workspace, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "u9.csv",
+        "id,name,home_latitude,home_longitude,capacity\n"
+        "U8,Far,200,-100,1\nU9,Negative,40,-100,-1\nU10,Zero,40,-100,0\nU11,Half,40,-190,0.5\n",
+    )
+    with pytest.raises(InputFileError) as info:
+        import_users(seeded, path)
+    text = str(info.value)
+    assert "row 2, column 'home_latitude': 200.0 is out of range" in text
+    assert "row 3, column 'capacity': -1.0 is out of range" in text
+    assert "row 4, column 'capacity': 0.0 is out of range" in text
+    assert "row 5, column 'home_longitude': -190.0 is out of range" in text
+    with seeded.session() as session:  # nothing written
+        assert session.scalar(select(SalesUser).where(SalesUser.id == "U11")) is None
+
+
 def test_salesforce_user_ids_and_codes_are_created_as_text(
     seeded: Workspace, tmp_path: Path
 ) -> None:

@@ -49,6 +49,7 @@ from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, infer_type, pa
 from territorial.io.tabular import read_table as read_table
 from territorial.services import opportunities, runs
 from territorial.services.fields import catalog, create_field
+from territorial.services.import_checks import duplicate_rows, missing_required, out_of_range
 from territorial.services.import_result import ImportResult, audit_import
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
@@ -161,63 +162,6 @@ def _new_fields(table: Table, columns: _Columns, create: bool) -> tuple[list[Fie
     return fields, problems
 
 
-def _required(
-    table: Table, typed: pl.DataFrame, cat: FieldCatalog, columns: _Columns
-) -> list[Problem]:
-    present = {f.name: header for header, f in columns.fields.items()}
-    problems = []
-    for f in cat.standard_fields:
-        if not f.required:
-            continue
-        if f.name not in present:
-            problems.append(
-                Problem(
-                    f"missing required column {f.name!r}",
-                    row=1,
-                    hint=f"add a column named {f.name} (or {f.salesforce_name})",
-                )
-            )
-            continue
-        mask = typed[f.name].is_null() | (typed[f.name].str.strip_chars() == "")
-        if mask.any():
-            problems += bad_rows(
-                table,
-                typed,
-                mask,
-                f.name,
-                present[f.name],
-                "is empty",
-                f"every row needs a {f.name}",
-            )
-    return problems
-
-
-def duplicate_rows(table: Table, typed: pl.DataFrame, keys: list[str], label: str) -> list[Problem]:
-    indexed = typed.select(keys).with_row_index("_i")
-    dups = (
-        indexed.filter(
-            pl.struct(keys).is_duplicated()
-            & pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
-        )
-        .group_by(keys, maintain_order=True)
-        .agg(pl.col("_i"))
-        .head(MAX_PROBLEMS)
-    )
-    problems = []
-    for row in dups.iter_rows(named=True):
-        rows = table.rows(row["_i"])
-        value = "/".join(str(row[k]) for k in keys)
-        problems.append(
-            Problem(
-                f"{label} {value!r} appears more than once, on rows "
-                + ", ".join(str(r) for r in rows),
-                row=rows[0],
-                hint="keep one row per " + label,
-            )
-        )
-    return problems
-
-
 def _custom_json(typed: pl.DataFrame, custom: list[Field]) -> pl.Expr:
     values = [
         pl.col(f.name).dt.to_string("%Y-%m-%d") if f.type is FieldType.DATE else pl.col(f.name)
@@ -311,7 +255,9 @@ def _parse_file(
     typed, problems = parse_columns(table.frame, types, table=table, labels=labels)
     typed = typed.rename({h: f.name for h, f in columns.fields.items()})
     labels = {f.name: h for h, f in columns.fields.items()}
-    problems += _required(table, typed, cat, columns)
+    present = {f.name: header for header, f in columns.fields.items()}
+    problems += missing_required(table, typed, cat, present)
+    problems += out_of_range(table, typed, labels)
     if "id" in typed.columns:
         problems += duplicate_rows(table, typed, ["id"], "id")
     if kind == "opportunity" and "account_id" in typed.columns:
@@ -532,7 +478,6 @@ __all__ = [
     "ImportResult",
     "OnProgress",
     "audit_import",
-    "duplicate_rows",
     "import_accounts",
     "import_opportunities",
     "import_users",

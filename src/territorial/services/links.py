@@ -16,8 +16,9 @@ from territorial.core.fields import squash
 from territorial.errors import InputFileError, Problem
 from territorial.io.tabular import MAX_PROBLEMS, Table, bad_rows, read_table
 from territorial.services import lookup
+from territorial.services.import_checks import duplicate_rows
 from territorial.services.import_result import ImportResult, audit_import
-from territorial.services.imports import SYSTEM_COLUMNS, duplicate_rows, resolve_accounts
+from territorial.services.imports import SYSTEM_COLUMNS, resolve_accounts
 from territorial.services.workspace import Workspace
 from territorial.store import bulk
 
