@@ -456,3 +456,13 @@ def test_country_codes_in_any_case_make_one_postal_rule(demo: Workspace) -> None
     run = run_rules(demo, "Case")
     assert not any("same type" in w for w in run.warnings), run.warnings
     _assert_run_matches_plan(demo, "Case", result)
+
+
+def test_carving_named_accounts_warns_unless_they_stay_by_hand(demo: Workspace) -> None:
+    options = dict(parent="Strategic_Accounts", territories=2, balance=["accounts"],
+                   tolerance=0.5, seed=1)  # fmt: skip
+    loose = carve_model(demo, BASE, name="Loose", **options)  # type: ignore[arg-type]
+    assert any("assigned by hand (named accounts)" in w for w in loose.warnings)
+    kept = carve_model(demo, BASE, name="Kept", lock_named=True, **options)  # type: ignore[arg-type]
+    assert not any("named accounts" in w for w in kept.warnings)
+    assert kept.manual_assignments == kept.plan.height  # every named account stays by hand

@@ -77,7 +77,7 @@ def test_overlapping_territories_of_one_type_are_warned_about(plan: Workspace) -
     assignments.assign_account(plan, "Plan", "001A", "South")  # by hand; West by rule
     warnings = runs.run_rules(plan, "Plan", preview=True).warnings
     assert warnings == [
-        "1 account(s) are in more than one territory of the same type (e.g. 001A in West, "
+        "1 account is in more than one territory of the same type (e.g. 001A in West, "
         "South): usually rules that overlap. List them with 'territorial report multi'."
     ]
 

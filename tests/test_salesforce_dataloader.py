@@ -230,6 +230,6 @@ def test_exclusions_are_named_as_not_written(plan: Workspace, tmp_path: Path) ->
     )
     assignments.exclude_account(plan, "Plan", "001A", "West")
     notes = export_dataloader_files(plan, "Plan", tmp_path / "b").notes
-    assert any(n.startswith("1 exclusion(s)") for n in notes)
+    assert any(n.startswith("1 exclusion (an account") for n in notes)
     exported = export_salesforce_metadata(plan, "Plan", tmp_path / "meta")
     assert any("Territory2ObjectExclusion" in w for w in exported.warnings)

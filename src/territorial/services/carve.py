@@ -52,6 +52,7 @@ from territorial.services.carve_plan import (
     load_scope,
     matched,
     mixed_branches,
+    mostly_named,
     successor_names,
     territory_names,
     users_to_carry,
@@ -233,7 +234,11 @@ def carve_model(
     account_item = items.accounts["item"].to_numpy()
     after = plan.assignment[account_item]
     quality = _quality(problem, plan.assignment, graph, seed, items.accounts, current, after, k)
-    warnings = _warnings(quality, problem) + mixed_branches(scope, rebalance)
+    warnings = (
+        _warnings(quality, problem)
+        + mixed_branches(scope, rebalance)
+        + mostly_named(scope, lock_named)
+    )
     # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
     carrying = not rebalance and not owners
     successors = successor_names(scope, current[account_item], after, names) if carrying else {}

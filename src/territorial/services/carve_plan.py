@@ -149,6 +149,20 @@ def mixed_branches(scope: Scope, rebalance: bool) -> list[str]:
     ]
 
 
+def mostly_named(scope: Scope, lock_named: bool) -> list[str]:
+    """A warning when most accounts in scope are assigned by hand (named accounts) and
+    will become postal rules, which also take other accounts in those postal codes."""
+    named = int(scope.accounts["named"].sum())
+    if lock_named or named * 2 <= scope.accounts.height:
+        return []
+    return [
+        f"{named:,} of the {scope.accounts.height:,} accounts under "
+        f"{scope.parent.developer_name} are assigned by hand (named accounts); the carved "
+        "postal rules will also take the other accounts in their postal codes. Pass "
+        "--lock-named to keep them assigned by hand."
+    ]
+
+
 def territory_names(
     scope: Scope, territories: int | None, rebalance: bool
 ) -> tuple[int, list[str], list[str]]:
@@ -564,6 +578,7 @@ __all__ = [
     "load_scope",
     "matched",
     "mixed_branches",
+    "mostly_named",
     "successor_names",
     "territory_names",
     "users_to_carry",

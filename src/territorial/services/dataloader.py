@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from territorial.core.compare import assignment_delta
+from territorial.core.text import plural
 from territorial.errors import ValidationError
 from territorial.io.salesforce import dataloader
 from territorial.io.salesforce.metadata import OPPORTUNITY_FILTER
@@ -121,9 +122,10 @@ def exclusion_note(session: Session, model_pk: int) -> str | None:
     if not count:
         return None
     return (
-        f"{count:,} exclusion(s) (an account kept out of one territory's rules) are not "
-        "written: in Salesforce those accounts would also be assigned by the excluded "
-        "territory's rules after its rule run; create them as Territory2ObjectExclusion "
+        f"{plural(count, 'exclusion')} (an account kept out of one territory's rules) "
+        f"{'is' if count == 1 else 'are'} not written: in Salesforce those accounts would "
+        "also be assigned by the excluded territory's rules after its rule run; create "
+        "them as Territory2ObjectExclusion "
         "records there (territorial export assignments lists the accounts)"
     )
 

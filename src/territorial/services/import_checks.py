@@ -37,7 +37,7 @@ def missing_required(
                 f.name,
                 present[f.name],
                 "is empty",
-                f"every row needs a {f.name}",
+                f"every row needs a value for {f.name}",
             )
     return problems
 

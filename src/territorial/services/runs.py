@@ -29,6 +29,7 @@ from territorial.core.rules.compile import (
     compile_model,
     required_fields,
 )
+from territorial.core.text import plural
 from territorial.errors import LifecycleError, ValidationError
 from territorial.services import audit, fields, lookup
 from territorial.services.workspace import Workspace
@@ -341,7 +342,8 @@ def _same_type_overlaps(
     )
     account = session.scalar(select(Account.id).where(Account.pk == account_pk))
     return [
-        f"{clashes['account_pk'].n_unique():,} account(s) are in more than one territory of "
+        f"{plural(clashes['account_pk'].n_unique(), 'account')} "
+        f"{'is' if clashes['account_pk'].n_unique() == 1 else 'are'} in more than one territory of "
         "the same type "
         f"(e.g. {account} in {', '.join(names[t] for t in pks)}): usually rules that "
         "overlap. List them with 'territorial report multi'."

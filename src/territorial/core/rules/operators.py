@@ -132,7 +132,10 @@ def parse_number(text: str) -> float:
     >>> parse_number("1e6"), parse_number("-2.5")
     (1000000.0, -2.5)
     """
-    number = float(text.replace("_", ""))
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
     if not math.isfinite(number):
         raise ValueError(f"{text!r} is not a finite number")
     return number
