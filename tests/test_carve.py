@@ -144,12 +144,17 @@ def test_cli_carve_with_chart_and_map(demo: Workspace, db_url: str, tmp_path: Pa
         ["--database", db_url, "--format", "json", "carve", BASE, "--parent", "NA_West",
          "--territories", "3", "--potential", POTENTIAL, "--workload", WORKLOAD,
          "--tolerance", "potential=0.05,accounts=0.1,workload=0.1", "--name", "Cli West",
-         "--seed", "7", "--chart", str(tmp_path / "c.png"), "--map", str(tmp_path / "m.png")],
+         "--seed", "7", "--chart", str(tmp_path / "c.png"), "--map", str(tmp_path / "m.png"),
+         "--plan", str(tmp_path / "plan.csv")],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert (tmp_path / "c.png").stat().st_size > 1000
     assert (tmp_path / "m.png").stat().st_size > 1000
     assert '"model": "Cli_West"' in out.output
+    plan = pl.read_csv(tmp_path / "plan.csv", infer_schema=False)
+    assert plan.columns == ["account_id", "latitude", "longitude", "territory", "before"]
+    assert plan["account_id"].is_unique().all()
+    assert set(plan["territory"]) == {"NA_West_01", "NA_West_02", "NA_West_03"}
 
 
 def _west_owners(ws: Workspace, base: str = BASE) -> list[str]:

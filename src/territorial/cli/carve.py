@@ -18,6 +18,7 @@ from territorial.cli._common import (
 )
 from territorial.errors import ValidationError
 from territorial.io import charts, maps
+from territorial.io.tabular import write_table
 from territorial.services import carve as service
 
 
@@ -92,6 +93,14 @@ def carve(
     map_file: Annotated[
         Path | None, typer.Option("--map", help="Write a map of the plan (PNG or SVG).")
     ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Write the plan per account (CSV or Parquet): account_id, latitude, "
+            "longitude, territory, before.",
+        ),
+    ] = None,
 ) -> None:
     """Carve a territory's accounts into balanced, compact territories in a new planning
     model (a clone of MODEL), with a quality report: balance, compactness, contiguity and
@@ -107,6 +116,11 @@ def carve(
     for image in (chart, map_file):  # before the model is written, not after
         if image is not None:
             charts.image_format(image)
+    if plan_file is not None and plan_file.suffix.lower() not in (".csv", ".parquet"):
+        raise ValidationError(
+            f"Cannot write the plan as {plan_file.suffix or '(no extension)'!r} ({plan_file}).",
+            hint="Name the plan file .csv or .parquet.",
+        )
     rep_list = service.read_reps(reps) if reps is not None else None
     ws = workspace(ctx)
     with progress() as bar:
@@ -130,6 +144,9 @@ def carve(
     if map_file is not None:
         title = f"{result.model.name}: {len(result.territories)} territories"
         message(f"Wrote {maps.save_map(result.plan, map_file, result.centres, title=title)}.")
+    if plan_file is not None:
+        write_table(result.plan, plan_file)
+        message(f"Wrote {plan_file} ({result.plan.height:,} accounts).")
 
 
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
