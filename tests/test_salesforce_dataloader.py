@@ -233,3 +233,21 @@ def test_exclusions_are_named_as_not_written(plan: Workspace, tmp_path: Path) ->
     assert any(n.startswith("1 exclusion (an account") for n in notes)
     exported = export_salesforce_metadata(plan, "Plan", tmp_path / "meta")
     assert any("Territory2ObjectExclusion" in w for w in exported.warnings)
+
+
+def test_files_of_an_earlier_export_that_no_longer_apply_are_removed(
+    plan: Workspace, tmp_path: Path
+) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text('"ID","DEVELOPERNAME"\n"0MI1","NA"\n"0MI2","West"\n"0MI3","East"\n')
+    out = tmp_path / "load"
+    export_dataloader_files(plan, "Plan", out, against="Base", id_map=ids)
+    assert (out / "ObjectTerritory2Association-insert.csv").exists()
+    (out / "notes.txt").write_text("mine")
+    again = export_dataloader_files(plan, "Plan", out, against="Base")  # no id map this time
+    assert not (out / "ObjectTerritory2Association-insert.csv").exists()
+    assert (out / "ObjectTerritory2Association-insert-by-name.csv").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert any(
+        n.startswith("removed 5 Data Loader files") and "-insert.csv, " in n for n in again.notes
+    ), again.notes

@@ -10,6 +10,7 @@ docs/salesforce.md for how to load them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,6 +248,12 @@ def export_dataloader_files(
             "files (see docs/salesforce.md) before running the delete"
         )
     files = _write_plan(Path(path), plan, ids)
+    stale = _remove_stale(Path(path), files)
+    if stale:
+        notes.append(
+            f"removed {plural(len(stale), 'Data Loader file')} of an earlier export that this "
+            f"one does not write ({', '.join(stale)}), so no stale rows get loaded"
+        )
     return DataLoaderResult(
         row.developer_name,
         against,
@@ -311,6 +318,24 @@ def _write_plan(
             dataloader.write_csv(out, target)
             written.append(DataLoaderFile(str(target), obj, operation, out.height))
     return written
+
+
+_OWN_FILE = re.compile(
+    r"(ObjectTerritory2Association|UserTerritory2Association|Opportunity)"
+    r"-(insert|delete|update)(-by-name)?\.csv"
+)
+
+
+def _remove_stale(folder: Path, written: list[DataLoaderFile]) -> list[str]:
+    """Delete the Data Loader files of an earlier export into ``folder`` that this one did
+    not write (other files are left alone); returns their names."""
+    kept = {Path(f.path).name for f in written}
+    stale = sorted(
+        p.name for p in folder.glob("*.csv") if _OWN_FILE.fullmatch(p.name) and p.name not in kept
+    )
+    for name in stale:
+        (folder / name).unlink()
+    return stale
 
 
 __all__ = ["DataLoaderFile", "DataLoaderResult", "exclusion_note", "export_dataloader_files"]
