@@ -106,6 +106,12 @@ def test_imported_opportunities_get_their_territory_in_the_active_model(
     assert import_opportunities(seeded, new, assign=False).assigned_in is None
     assert opportunity_territories(seeded)["O5"] is None
 
+    # An open opportunity of an account in no territory is said to have none.
+    import_accounts(seeded, write(tmp_path, "a3.csv", "id,name\nA3,Initech\n"))
+    orphan = import_opportunities(seeded, write(tmp_path, "o4.csv", "Id,AccountId,Name\nO6,A3,x\n"))
+    assert orphan.without_territory == 1
+    assert "1 open opportunity has no territory (their account is in none" in orphan.summary()
+
 
 def test_unknown_account_reference_lists_rows(seeded: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path, "o.csv", "id,account_id,name\nO1,A1,x\nO2,NOPE,y\nO3,GONE,z\n")

@@ -38,6 +38,8 @@ class ImportResult:
     """Accounts: rule assignments removed. Opportunities: left without a territory."""
     assignments_moved: int = 0
     """Opportunities moved to another territory."""
+    without_territory: int = 0
+    """Opportunities imported (new or changed, open) that have no territory afterwards."""
 
     @property
     def unchanged(self) -> int:
@@ -87,6 +89,12 @@ class ImportResult:
                 f"assigned, {self.assignments_moved:,} moved, {self.assignments_removed:,} "
                 "unassigned"
             )
+            if self.without_territory:
+                text += (
+                    f"; {self.without_territory:,} open opportunit"
+                    f"{'y has' if self.without_territory == 1 else 'ies have'} no territory "
+                    "(their account is in none: 'territorial report unassigned')"
+                )
         elif self.assigned_in:
             text += (
                 f"; assigned in {self.assigned_in}: {self.assignments_added:,} added, "

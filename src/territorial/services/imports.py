@@ -385,6 +385,7 @@ def _assign_in(
             assignments_added=opps.newly_assigned,
             assignments_moved=opps.moved,
             assignments_removed=opps.unassigned,
+            without_territory=opps.without_territory,
         )
     run = runs.execute_run(session, active, actor=ws.actor, account_ids=ids.to_list())
     return replace(

@@ -52,6 +52,9 @@ class OpportunityResult:
     duration_ms: int
     changes: pl.DataFrame
     """opportunity (id), from_territory, to_territory (developer names; null: none)."""
+    without_territory: int = 0
+    """In scope and without a territory afterwards (changed or not): their account is in
+    no territory, or the policy found none."""
 
     @property
     def changed(self) -> int:
@@ -231,6 +234,7 @@ def execute(
         newly_assigned=changed.filter(before.is_null()).height,
         moved=changed.filter(before.is_not_null() & after.is_not_null()).height,
         unassigned=changed.filter(after.is_null()).height,
+        without_territory=compared.filter(after.is_null()).height,
         duration_ms=int((time.perf_counter() - started) * 1000),
         changes=changed.select(
             pl.col("id").alias("opportunity"),
