@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import tree
 from territorial.core.carve import compile_formula, formula_fields
-from territorial.core.carve.units import compact_prefixes, rule_items
+from territorial.core.carve.units import compact_prefixes, postal_code, rule_items
 from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
@@ -415,7 +415,7 @@ def write_rules_and_assignments(
     )
     singles = singles.with_columns(
         pinned=pinned if pinned is not None else pl.lit(False),
-        zip5=pl.col("billing_postal_code").str.strip_chars().str.to_uppercase().str.slice(0, 5),
+        zip5=postal_code().str.slice(0, 5),
     )
     coverage = _coverage(singles)
     rules = compact_prefixes(pl.concat([units, coverage.select("country", "prefix", "territory")]))
@@ -544,7 +544,7 @@ def _exclusions(
     owner = rules.select(
         key=pl.col("country").fill_null("") + ":" + pl.col("prefix"), other=pl.col("territory")
     )
-    postal = pl.col("billing_postal_code").str.strip_chars().str.to_uppercase()
+    postal = postal_code()
     country = pl.col("billing_country_code").fill_null("") + ":"
     found = manual.select(
         "account_pk",

@@ -86,6 +86,22 @@ def _symmetric(graph: sp.csr_matrix) -> sp.csr_matrix:
     return sym.astype(np.int8).tocsr()
 
 
+def territory_adjacency(graph: sp.csr_matrix, labels: IntArray, k: int) -> sp.csr_matrix:
+    """``(k, k)`` adjacency of the territories: nonzero where units of two territories are
+    neighbours on the unit graph.
+
+    >>> g = unit_graph(np.array([[0.0, 0], [1, 0], [2, 0]]), method="knn", neighbours=1)
+    >>> (territory_adjacency(g, np.array([0, 1, 2]), 3).toarray() > 0).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    """
+    coo = graph.tocoo()
+    cross = labels[coo.row] != labels[coo.col]
+    return sp.csr_matrix(
+        (np.ones(int(cross.sum())), (labels[coo.row][cross], labels[coo.col][cross])),
+        shape=(k, k),
+    )
+
+
 def territory_components(graph: sp.csr_matrix, labels: IntArray, k: int) -> IntArray:
     """Number of connected pieces of every territory on the graph (0 for an empty one).
 
@@ -179,6 +195,7 @@ __all__ = [
     "is_connected",
     "merge_fragments",
     "stays_connected",
+    "territory_adjacency",
     "territory_components",
     "unit_graph",
 ]

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from territorial.core.carve.graph import is_connected, stays_connected
+from territorial.core.carve.graph import is_connected, stays_connected, territory_adjacency
 from territorial.core.carve.problem import CarveProblem, FloatArray, IntArray
 from territorial.core.carve.repair import added_distance, loads_of, violation
 
@@ -113,13 +113,7 @@ def _region(
     """Territories within growing hops of ``start`` until their total load fits between
     their total bounds on every measure, then ``extra`` hops more (at most ``limit``
     territories)."""
-    coo = graph.tocoo()
-    cross = labels[coo.row] != labels[coo.col]
-    k = len(loads)
-    adjacency = sp.csr_matrix(
-        (np.ones(int(cross.sum())), (labels[coo.row][cross], labels[coo.col][cross])),
-        shape=(k, k),
-    )
+    adjacency = territory_adjacency(graph, labels, len(loads))
     region, ring = [start], [start]
     while ring and len(region) < limit:
         inside = np.array(region)

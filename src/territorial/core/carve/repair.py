@@ -16,7 +16,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from territorial.core.carve.allocate import Candidates
-from territorial.core.carve.graph import stays_connected
+from territorial.core.carve.graph import stays_connected, territory_adjacency
 from territorial.core.carve.problem import CarveProblem, FloatArray, IntArray
 
 
@@ -142,11 +142,7 @@ def push_chain(
     of moves, or 0 (and changes nothing) when the chain does not reduce the violation."""
     k = problem.k
     dev = (loads / scale - 1.0).mean(axis=1)
-    coo = graph.tocoo()
-    cross = labels[coo.row] != labels[coo.col]
-    adjacency = sp.csr_matrix(
-        (np.ones(int(cross.sum())), (labels[coo.row][cross], labels[coo.col][cross])), shape=(k, k)
-    )
+    adjacency = territory_adjacency(graph, labels, k)
     over = dev[territory] > 0
     path = _path_to(adjacency, territory, (dev < 0) if over else (dev > 0))
     if path is None:

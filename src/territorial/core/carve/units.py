@@ -43,6 +43,11 @@ class Items:
         return self.frame["prefix"].is_not_null()
 
 
+def postal_code() -> pl.Expr:
+    """The billing postal code as units and carved rules read it: trimmed, upper case."""
+    return pl.col("billing_postal_code").str.strip_chars().str.to_uppercase()
+
+
 def unit_key(units: str) -> pl.Expr:
     """The unit of each account: ``account:ID`` or ``COUNTRY:PREFIX``.
 
@@ -57,7 +62,7 @@ def unit_key(units: str) -> pl.Expr:
     single = pl.lit("account:") + pl.col("id")
     if UNITS[units] == 0:
         return single.alias("key")
-    postal = pl.col("billing_postal_code").str.strip_chars().str.to_uppercase()
+    postal = postal_code()
     prefix = postal.str.slice(0, UNITS[units])
     ok = postal.str.len_chars() >= UNITS[units]
     unit = pl.col("billing_country_code").fill_null("") + pl.lit(":") + prefix
@@ -192,6 +197,7 @@ __all__ = [
     "Items",
     "build_items",
     "compact_prefixes",
+    "postal_code",
     "rule_items",
     "unit_key",
 ]
