@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import or_, select
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from territorial.cli.app import app
 from territorial.core.carve import CarveInfeasible, is_partition
+from territorial.core.carve.coverage import us_zip_table
 from territorial.errors import InputFileError, NotFound, TerritorialError, ValidationError
 from territorial.services import lookup
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
@@ -471,3 +473,102 @@ def test_carving_named_accounts_warns_unless_they_stay_by_hand(demo: Workspace) 
     kept = carve_model(demo, BASE, name="Kept", lock_named=True, **options)  # type: ignore[arg-type]
     assert not any("named accounts" in w for w in kept.warnings)
     assert kept.manual_assignments == kept.plan.height  # every named account stays by hand
+
+
+def _places_by_rule(ws: Workspace, run: pl.DataFrame) -> pl.DataFrame:
+    """The US accounts the carved rules assign (their postal code's territory is theirs),
+    with their ZIP5, place and territory."""
+    with ws.session() as session:
+        rows = session.execute(
+            select(Account.pk, Account.billing_country_code, Account.billing_postal_code,
+                   Account.latitude, Account.longitude)
+        ).all()  # fmt: skip
+    columns = ["account_pk", "country", "postal", "latitude", "longitude"]
+    accounts = pl.DataFrame(rows, schema=columns, orient="row")
+    return (
+        run.filter(pl.col("cause") == "rule")
+        .join(accounts, on="account_pk")
+        .filter(pl.col("country").str.to_uppercase() == "US")
+        .with_columns(zip5=pl.col("postal").str.strip_chars().str.slice(0, 5))
+        .with_columns(zip4=pl.col("zip5").str.slice(0, 4), zip3=pl.col("zip5").str.slice(0, 3))
+    )
+
+
+def _in_scope_zip3(ws: Workspace, result: CarveResult) -> pl.Series:
+    """The ZIP3s of every carved account (any country)."""
+    with ws.session() as session:
+        rows = session.execute(select(Account.id, Account.billing_postal_code)).all()
+    postal = pl.DataFrame(rows, schema=["account_id", "postal"], orient="row")
+    planned = result.plan.join(postal, on="account_id")
+    return planned["postal"].str.strip_chars().str.slice(0, 3).drop_nulls().unique()
+
+
+def _km(lat: float, lon: float, lats: pl.Series, lons: pl.Series) -> np.ndarray:
+    """Great-circle distances (km) from one place to many."""
+    p1, p2 = np.radians(lat), np.radians(lats.to_numpy())
+    dp, dl = p2 - p1, np.radians(lons.to_numpy() - lon)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * 6371.0 * np.arcsin(np.sqrt(a)))
+
+
+def _empty_zip_in_split_area(places: pl.DataFrame) -> tuple[str, str]:
+    """A known ZIP5 without carved accounts whose ZIP4 holds accounts of several
+    territories (so no carved prefix covered it before), and the territory of the accounts
+    nearest to it in its ZIP3 (in its ZIP4), clearly nearer than any other territory's."""
+    zips = us_zip_table().filter(pl.col("lat").is_not_null())
+    split = (
+        places.group_by("zip4")
+        .agg(pl.col("territory").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
+    )
+    empty = zips.filter(
+        pl.col("zip_code").str.slice(0, 4).is_in(split["zip4"].implode()),
+        ~pl.col("zip_code").is_in(places["zip5"].implode()),
+    )
+    for code, lat, lon in empty.select("zip_code", "lat", "long").iter_rows():
+        area = places.filter(pl.col("zip3") == code[:3])
+        far = _km(lat, lon, area["latitude"], area["longitude"])
+        nearest = area["territory"][int(far.argmin())]
+        others = far[(area["territory"] != nearest).to_numpy()]
+        same_zip4 = area["zip4"][int(far.argmin())] == code[:4]
+        if same_zip4 and others.size and others.min() > far.min() + 1.0:
+            return code, nearest
+    raise AssertionError("the demo has no empty ZIP5 in a split ZIP4")
+
+
+@pytest.mark.parametrize("rebalance", [False, True], ids=["scratch", "rebalance"])
+def test_new_account_in_empty_zip_of_split_area_lands_nearest(
+    demo: Workspace, rebalance: bool
+) -> None:
+    """A ZIP5 with no account at carve time, where its ZIP3 is split between territories,
+    goes by rule to the territory whose accounts are nearest; a ZIP3 without carved
+    accounts stays unclaimed (it may belong elsewhere in the hierarchy)."""
+    options = dict(territories=None if rebalance else 4, rebalance=rebalance)
+    result = carve_model(
+        demo, BASE, parent="NA_West", name="Fill", potential=POTENTIAL, workload=WORKLOAD,
+        tolerance=TOLERANCE, lock_named=True, seed=7, **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+    run_rules(demo, "Fill")
+    run = _assert_run_matches_plan(demo, "Fill", result)  # existing accounts as planned
+    names = {t.developer_name for t in result.territories}
+    places = _places_by_rule(demo, run)
+    code, nearest = _empty_zip_in_split_area(places)
+    saved = save_account(
+        demo, "001NEWINSPLIT001", {"name": "Newco", "billing_country_code": "US",
+                                   "billing_postal_code": code},
+        models=["Fill"],
+    )  # fmt: skip
+    assert [t for t in saved.territories["Fill"] if t in names] == [nearest]
+    # A West ZIP3 where no account was carved is left to the rest of the hierarchy.
+    carved = _in_scope_zip3(demo, result)
+    west = us_zip_table().filter(
+        pl.col("state").is_in(["CA", "OR", "WA", "NV", "AZ", "UT", "CO", "NM", "ID", "MT", "WY"]),
+        ~pl.col("zip_code").str.slice(0, 3).is_in(carved.implode()),
+    )
+    lonely = west["zip_code"][0]
+    saved = save_account(
+        demo, "001NEWLONELY0001", {"name": "Farco", "billing_country_code": "US",
+                                   "billing_postal_code": lonely},
+        models=["Fill"],
+    )  # fmt: skip
+    assert not set(saved.territories["Fill"]) & names

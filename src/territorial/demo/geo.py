@@ -9,14 +9,13 @@ in metropolitan areas and small in the countryside. Other accounts sit in the ci
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import zipcodes
+
+from territorial.core.carve.coverage import us_zip_table
 
 US_SHARE = 0.67
 
@@ -179,16 +178,12 @@ LOCATION_COLUMNS = (
 @cache
 def us_zip_codes() -> pl.DataFrame:
     """Active standard ZIP codes of the 50 states and DC with coordinates, and a weight."""
-    list_all: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
-    rows = list_all()
-    keys = ("zip_code", "zip_code_type", "active", "city", "state", "county", "lat", "long")
-    raw = pl.DataFrame({key: [row[key] for row in rows] for key in keys})
-    zips = raw.filter(
+    zips = us_zip_table().filter(
         pl.col("active"),
         pl.col("zip_code_type") == "STANDARD",
         pl.col("state").is_in(list(US_STATES)),
-    ).with_columns(pl.col("lat").cast(pl.Float64), pl.col("long").cast(pl.Float64))
-    zips = zips.filter(pl.col("lat") != 0, pl.col("long") != 0).sort("zip_code")
+        pl.col("lat").is_not_null(),
+    )
     in_city = pl.len().over("state", "city").cast(pl.Float64)
     in_county = pl.len().over("state", "county").cast(pl.Float64)
     return zips.select(

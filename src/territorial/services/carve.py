@@ -4,7 +4,8 @@
 into items (accounts or postal units), carves them (``territorial.core.carve``), clones the
 base model and writes the carved territories under ``parent``: one postal-prefix rule per
 territory (its units, or the 5-character postal codes where it holds most of the accounts
-carved one by one) and manual assignments for the exceptions (accounts carved away from
+carved one by one, and the US ZIP codes without accounts nearest to them in the 3-digit
+areas the carve covers) and manual assignments for the exceptions (accounts carved away from
 their postal code's territory, locked named accounts, accounts without a postal code).
 The usual run → compare → activate lifecycle then applies to the new model.
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from territorial.core import tree
 from territorial.core.carve import compile_formula, formula_fields
+from territorial.core.carve.coverage import fill_coverage
 from territorial.core.carve.units import compact_prefixes, postal_code, rule_items
 from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
@@ -399,8 +400,10 @@ def write_rules_and_assignments(
 
     A territory's rule lists its postal units and, for accounts carved one by one, the
     5-character postal codes where it holds most of the carved accounts (its *coverage*), so
-    new accounts there are assigned by rule; postal codes that all go to one territory are
-    written as their shared 3- or 4-character prefix. An account not covered by its own territory's
+    new accounts there are assigned by rule. A US ZIP code without carved accounts, in a
+    3-digit area that has some, goes to the territory of the nearest carved ZIP codes
+    (``fill_coverage``). Postal codes that all go to one territory are written as their
+    shared 3- or 4-character prefix. An account not covered by its own territory's
     rule — its postal code went mostly elsewhere, it has none, or ``pinned`` marks it (named
     accounts kept by hand) — gets a manual assignment, and an exclusion from the territory
     whose rule covers its postal code.
@@ -418,7 +421,11 @@ def write_rules_and_assignments(
         zip5=postal_code().str.slice(0, 5),
     )
     coverage = _coverage(singles)
-    rules = compact_prefixes(pl.concat([units, coverage.select("country", "prefix", "territory")]))
+    carved = pl.concat([units, coverage.select("country", "prefix", "territory")])
+    filled = fill_coverage(
+        carved.join(_places(items.accounts), on=["country", "prefix"], how="left")
+    )
+    rules = compact_prefixes(pl.concat([carved, filled]))
     long = _write_rules(session, model, rules, pks, names)
     covered = singles.join(
         coverage.select(
@@ -482,6 +489,16 @@ def _coverage(singles: pl.DataFrame) -> pl.DataFrame:
             pl.col("zip5").alias("prefix"),
             "territory",
         )
+    )
+
+
+def _places(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Where the accounts of each country and 5-character postal code are (mean latitude
+    and longitude): the place of a carved postal code the US ZIP table does not know."""
+    return (
+        accounts.with_columns(prefix=postal_code().str.slice(0, 5))
+        .group_by(pl.col("billing_country_code").alias("country"), "prefix")
+        .agg(pl.col("latitude").mean(), pl.col("longitude").mean())
     )
 
 

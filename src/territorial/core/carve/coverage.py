@@ -1,0 +1,200 @@
+"""Carved coverage of US postal codes that hold no account yet.
+
+A carved territory's postal rule lists the 5-character postal codes (ZIP5) where it holds
+most of the carved accounts, and a 3- or 4-character prefix (ZIP3, ZIP4) where all of them
+went to one territory. A ZIP5 without an account at carve time, under a prefix split between
+territories, matches no carved rule, and a new account there would land nowhere.
+:func:`fill_coverage` gives every such US ZIP5 (from the offline ``zipcodes`` table,
+:func:`us_zip_table`) the territory of the nearest carved ZIP5 around it, so every known
+ZIP5 of a ZIP3 holding carved accounts has a territory. ZIP3 areas without carved accounts
+are left alone: they may belong to another part of the hierarchy. Other countries have no
+table and are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+import polars as pl
+import zipcodes
+from scipy.spatial import cKDTree
+
+from territorial.core.carve.geo import EARTH_RADIUS_KM, to_xyz
+
+US = "US"
+NEIGHBOURS = 4
+"""Nearest carved ZIP5s looked at per empty ZIP5, to break ties in distance stably."""
+_AREA_GAP_KM = 10.0 * EARTH_RADIUS_KM
+"""Distance per number of a ZIP's area (its ZIP3 or ZIP4) on a fourth axis: more than any
+distance on Earth, so a ZIP's nearest neighbours are those of its own area."""
+_TIE_KM = 1e-6
+
+
+@cache
+def us_zip_table() -> pl.DataFrame:
+    """Every US ZIP code the ``zipcodes`` package knows (any type, active or not), sorted,
+    with ``lat`` and ``long`` in degrees (null where the package has no location, mostly
+    military ZIP codes). Read once per process.
+
+    >>> table = us_zip_table()
+    >>> table.filter(pl.col("zip_code") == "94105").select("state", "lat").rows()
+    [('CA', 37.7864)]
+    """
+    list_all: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
+    rows = list_all()
+    keys = ("zip_code", "zip_code_type", "active", "city", "state", "county", "lat", "long")
+    raw = pl.DataFrame({key: [row[key] for row in rows] for key in keys})
+    lat, long = (pl.col(c).cast(pl.Float64, strict=False) for c in ("lat", "long"))
+    known = lat.is_not_null() & long.is_not_null() & (lat != 0) & (long != 0)
+    return raw.with_columns(
+        pl.when(known).then(lat).alias("lat"), pl.when(known).then(long).alias("long")
+    ).sort("zip_code")
+
+
+def fill_coverage(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``(country, prefix, territory)`` rows giving a territory to every known US ZIP5 that
+    holds no carved accounts, in the ZIP3 areas that hold some.
+
+    ``carved`` holds the carved ``(country, prefix, territory)`` rows, with ``latitude`` and
+    ``longitude`` (degrees, may be null): where the accounts of each are, used for a carved
+    ZIP5 that ``zips`` (``zip_code``, ``lat``, ``long``; by default :func:`us_zip_table`)
+    does not locate. Distances are between ZIP locations.
+
+    * A ZIP5 whose ZIP3 or ZIP4 holds carved ZIP5s that all went to one territory goes to
+      that territory: the shared prefix covered it already, and still does.
+    * Otherwise, a ZIP5 whose ZIP4 holds carved ZIP5s goes to the territory of the nearest
+      of them.
+    * A ZIP4 without carved ZIP5s, in a ZIP3 with some, goes whole to one territory: the
+      one whose carved ZIP5s of that ZIP3 are nearest to most of its ZIP5s (ties: the
+      nearer one, then the lower territory), so it compacts to one 4-character prefix.
+
+    Equally near carved ZIP5s at distinct places go to the lowest ZIP5, and carved ZIP5s at
+    one place count as the lowest of them. ZIP5s under a carved 3- or 4-character unit
+    already have a territory; ZIP5s without a location get none.
+
+    >>> zips = pl.DataFrame({"zip_code": ["94101", "94102", "94103", "94111", "94112", "94301"],
+    ...     "lat": [37.0, 37.05, 37.2, 37.3, 37.6, 37.0], "long": [-122.0] * 6})
+    >>> carved = pl.DataFrame({"country": ["US", "US"], "prefix": ["94101", "94103"],
+    ...     "territory": [0, 1], "latitude": [None, None], "longitude": [None, None]})
+    >>> fill_coverage(carved, zips=zips).rows()
+    [('US', '94102', 0), ('US', '94111', 1), ('US', '94112', 1)]
+    """
+    empty = carved.clear().select("country", "prefix", "territory")
+    us = carved.filter(pl.col("country") == US)
+    five = us.filter(pl.col("prefix").str.contains(r"^[0-9]{5}$"))
+    if five.is_empty():
+        return empty
+    table = (zips if zips is not None else us_zip_table()).select(
+        pl.col("zip_code").alias("prefix"), pl.col("lat").cast(pl.Float64), "long"
+    )
+    located = _located(five, table)
+    candidates = _uncovered(table, us)
+    one_way = _one_way(five, candidates)
+    rest = candidates.join(one_way, on="prefix", how="anti")
+    in_zip4 = _nearest(located, rest, 4)
+    in_zip3 = _nearest(located, rest.join(in_zip4, on="prefix", how="anti"), 3)
+    found = pl.concat([one_way, in_zip4.select("prefix", "territory"), _whole_zip4(in_zip3)])
+    return found.sort("prefix").select(
+        pl.lit(US).alias("country"), "prefix", pl.col("territory").cast(carved.schema["territory"])
+    )
+
+
+def _located(five: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """The carved ZIP5s with a place (the table's, else their accounts'), by ZIP5."""
+    return (
+        five.join(table, on="prefix", how="left")
+        .select(
+            "prefix",
+            "territory",
+            lat=pl.coalesce("lat", pl.col("latitude").cast(pl.Float64)),
+            long=pl.coalesce("long", pl.col("longitude").cast(pl.Float64)),
+        )
+        .filter(pl.col("lat").is_not_null() & pl.col("long").is_not_null())
+        .sort("prefix", "territory")
+    )
+
+
+def _uncovered(table: pl.DataFrame, us: pl.DataFrame) -> pl.DataFrame:
+    """The table's located ZIP5s that are neither carved nor under a carved 3- or
+    4-character unit."""
+    candidates = table.filter(pl.col("lat").is_not_null() & pl.col("long").is_not_null())
+    for size in (3, 4, 5):
+        carved = us.filter(pl.col("prefix").str.len_chars() == size).select(head="prefix")
+        candidates = candidates.join(
+            carved, left_on=pl.col("prefix").str.slice(0, size), right_on="head", how="anti"
+        )
+    return candidates
+
+
+def _one_way(five: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """``prefix, territory`` of the candidates whose ZIP3, else ZIP4, holds carved ZIP5s of
+    one territory only: that territory."""
+    found = []
+    rest = candidates
+    for size in (3, 4):
+        head = pl.col("prefix").str.slice(0, size).alias("head")
+        uniform = (
+            five.group_by(head)
+            .agg(
+                pl.col("territory").first().cast(pl.Int64),
+                pl.col("territory").n_unique().alias("count"),
+            )
+            .filter(pl.col("count") == 1)
+        )
+        hit = rest.with_columns(head).join(uniform, on="head").select("prefix", "territory")
+        found.append(hit)
+        rest = rest.join(hit, on="prefix", how="anti")
+    return pl.concat(found)
+
+
+def _nearest(located: pl.DataFrame, candidates: pl.DataFrame, size: int) -> pl.DataFrame:
+    """``prefix, territory, distance`` (km) of each candidate whose area (first ``size``
+    characters) holds carved ZIP5s: the territory of the nearest of them."""
+    area = pl.col("prefix").str.slice(0, size).alias("area")
+    sources = located.with_columns(area).unique(
+        ["area", "lat", "long"], keep="first", maintain_order=True
+    )
+    targets = candidates.with_columns(area).join(sources, on="area", how="semi")
+    if targets.is_empty():
+        return pl.DataFrame(
+            schema={"prefix": pl.String, "territory": pl.Int64, "distance": pl.Float64}
+        )
+    count = min(NEIGHBOURS, sources.height)
+    distance, index = cKDTree(_points(sources)).query(_points(targets), count)
+    distance = distance.reshape(targets.height, count)
+    index = index.reshape(targets.height, count)
+    tied = distance <= distance[:, :1] + _TIE_KM
+    best = np.where(tied, index, sources.height).min(axis=1)
+    return targets.select(
+        "prefix",
+        territory=sources["territory"].cast(pl.Int64).gather(best),
+        distance=pl.Series(distance[:, 0]),
+    )
+
+
+def _whole_zip4(nearest: pl.DataFrame) -> pl.DataFrame:
+    """Each ZIP4's ZIP5s all given the territory nearest to most of them (ties: the
+    nearer one, then the lower territory)."""
+    zip4 = pl.col("prefix").str.slice(0, 4).alias("zip4")
+    votes = (
+        nearest.group_by(zip4, "territory")
+        .agg(pl.len().alias("n"), pl.col("distance").min())
+        .sort(["zip4", "n", "distance", "territory"], descending=[False, True, False, False])
+        .group_by("zip4", maintain_order=True)
+        .first()
+    )
+    chosen = votes.select("zip4", chosen="territory")
+    return nearest.with_columns(zip4).join(chosen, on="zip4").select("prefix", territory="chosen")
+
+
+def _points(frame: pl.DataFrame) -> np.ndarray:
+    """Each ZIP's place in km on the Earth's sphere, and its area far apart on a 4th axis."""
+    xyz = to_xyz(frame["lat"].to_numpy(), frame["long"].to_numpy())
+    area = frame["area"].cast(pl.Int64).to_numpy().astype(np.float64)
+    return np.column_stack([xyz, area * _AREA_GAP_KM])
+
+
+__all__ = ["fill_coverage", "us_zip_table"]
