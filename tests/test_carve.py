@@ -421,6 +421,12 @@ def test_carve_refuses_what_it_cannot_carve_before_writing(
     fails("--parent NA_West_Commercial --rebalance", parent="CA_South", territories=3)
     fails("at least 2 to carve, not 1", parent="NA_West", territories=1)
     fails("at least 2 to carve, not 0", parent="NA_West", territories=0)
+    fails(
+        r"Formula 'industry / 2', at character 1 \('i'\): field 'industry' is a picklist",
+        parent="NA_West", territories=3, workload="industry / 2",
+    )  # fmt: skip
+    fails(r"Formula '1 \+\* 2', at character 4 \('\*'\): invalid syntax", parent="NA_West",
+          territories=3, potential="1 +* 2")  # fmt: skip
     demo.close()
     out = CliRunner().invoke(
         app,

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from territorial.errors import FormulaError
 from territorial.services import assignments, lookup, reports
 from territorial.services.workspace import Workspace
 from territorial.store.schema import Account, Opportunity, OpportunityTerritoryRow, TerritoryRow
@@ -214,3 +215,47 @@ def test_demo_organisation_reports_agree(ws: Workspace) -> None:
     assert summary["pipeline_subtree"].sum() > 0
     balance = reports.balance_report(ws, level="users", measure="accounts")
     assert 0 <= balance.stats.gini < 1 and balance.units.height > 10
+
+
+def test_balance_of_a_formula_as_carve_writes_it(base: Workspace) -> None:
+    # Revenue: 001A 10 (West), 001B 20 (East).
+    result = reports.balance_report(base, "Base", parent="NA", measure="1 + annual_revenue / 10")
+    assert result.units.select("unit", "value").rows() == [("East", 3.0), ("West", 2.0)]
+    assert result.title == "(1 + annual_revenue / 10) per child of NA (Base)"
+    # Field names in any spelling the catalog accepts, in a formula or alone.
+    for measure in ("sqrt(AnnualRevenue)", "Account.AnnualRevenue"):
+        units = reports.balance_report(base, "Base", parent="NA", measure=measure).units
+        expected = [20.0**0.5, 10.0**0.5] if "sqrt" in measure else [20.0, 10.0]
+        assert units["value"].to_list() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("measure", "message"),
+    [
+        ("1 +* annual_revenue", "Formula '1 +* annual_revenue', at character 4 ('*'): invalid"),
+        ("sqrt(annual_revenue", "at character 5 ('('): '(' was never closed."),
+        ("1 + annual_revenu", "at character 5 ('a'): unknown field 'annual_revenu'. Did you mean"),
+        ("industry / 2", "at character 1 ('i'): field 'industry' is a picklist, not a number."),
+        ("annual_revenue > 5", "at character 1 ('a'): 'annual_revenue > 5' is not allowed."),
+        ("median(annual_revenue)", "at character 1 ('m'): unknown function 'median'."),
+    ],
+)  # fmt: skip
+def test_balance_formula_errors_say_what_and_where(
+    base: Workspace, measure: str, message: str
+) -> None:
+    with pytest.raises(FormulaError) as caught:
+        reports.balance_report(base, "Base", measure=measure)
+    assert message in str(caught.value)
+
+
+def test_cli_balance_of_a_workload_formula(base: Workspace, db_url: str) -> None:
+    from territorial.cli.app import app
+
+    args = ["--database", db_url, "report", "balance", "-m", "Base", "--parent", "NA"]
+    out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employees / 1000"])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("(1 + number_of_employees / 1000) per child of NA (Base)")
+    assert "mean 1.00" in out.stderr  # no employees recorded: 1 per account
+    out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employes / 1000"])
+    assert out.exit_code != 0
+    assert "unknown field 'number_of_employes'" in out.output

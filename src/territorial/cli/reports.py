@@ -31,7 +31,11 @@ OutputOpt = Annotated[
 ]
 MeasureOpt = Annotated[
     str,
-    typer.Option("--measure", help="Numeric account field counted as potential."),
+    typer.Option(
+        "--measure",
+        help="Potential: a numeric account field, or a formula of numeric fields like "
+        "carve's --potential (e.g. 'sqrt(annual_revenue)').",
+    ),
 ]
 
 
@@ -151,7 +155,9 @@ def balance(
         str,
         typer.Option(
             "--measure",
-            help="Numeric account field, or accounts, pipeline, weighted, won_12m.",
+            help="accounts, pipeline, weighted, won_12m, a numeric account field, or a "
+            "formula of numeric fields like carve's --workload "
+            "(e.g. '1 + number_of_employees / 1000').",
         ),
     ] = reports.DEFAULT_MEASURE,
     level: Annotated[
@@ -185,6 +191,9 @@ def balance(
     and the Lorenz curve.
 
     Example: territorial report balance --measure annual_revenue --level users --chart reps.png
+
+    Workload per leaf, as carve measures it: territorial report balance --level leaves
+    --parent NA_West --measure "1 + number_of_employees / 1000"
     """
     result = reports.balance_report(
         workspace(ctx),

@@ -18,9 +18,10 @@ from territorial.core import metrics
 from territorial.core import reports as compute
 from territorial.core.compare_scope import MANAGER_ROLES, is_manager_role
 from territorial.core.engine.opportunities import assign_opportunities
-from territorial.core.fields import FieldType
+from territorial.core.fields import FieldCatalog
+from territorial.core.formula import compile_formula, formula_columns
 from territorial.core.tree import depths
-from territorial.errors import NotFound, ValidationError
+from territorial.errors import ValidationError
 from territorial.services import fields, lookup
 from territorial.services.workspace import Workspace
 from territorial.store import frames
@@ -177,27 +178,29 @@ def load_model(session: Session, model_row: TerritoryModelRow) -> ModelFrames:
     )
 
 
-def measure_field(session: Session, measure: str) -> str:
-    """The canonical name of a numeric account field (Salesforce forms accepted)."""
-    found = fields.catalog(session, "account").resolve(measure)
-    if found is None:
-        raise NotFound("field", measure, hint="Use a numeric account field, e.g. annual_revenue.")
-    if found.type is not FieldType.NUMBER:
-        raise ValidationError(
-            f"Field {found.name!r} is {found.type}, not a number.",
-            hint="Measure balance and potential with a numeric account field.",
-        )
-    return found.name
+def measure_formula(catalog: FieldCatalog, measure: str) -> tuple[str, dict[str, str]]:
+    """A measure as a formula (``territorial.core.formula``, as carve's potential and
+    workload) and the account columns it reads: each field name as written → its catalog
+    name. A field name that is no formula (``Account.AnnualRevenue``) is that field.
+
+    Raises FormulaError for a formula that is wrong or reads a field that is not a number.
+    """
+    found = catalog.resolve(measure)
+    text = found.name if found is not None and not measure.strip().isidentifier() else measure
+    return text, formula_columns(text, catalog)
 
 
 def load_accounts(session: Session, measure: str, extra: tuple[str, ...] = ()) -> pl.DataFrame:
-    """``account_pk``, ``account`` (id), ``name``, ``potential`` (the measure), extras."""
-    name = measure_field(session, measure)
-    cat = fields.catalog(session, "account")
-    frame = frames.load_accounts(session, cat, {"id", "name", name, *extra})
-    return frame.rename({"pk": "account_pk", "id": "account"}).with_columns(
-        potential=pl.col(name).cast(pl.Float64)
-    )
+    """``account_pk``, ``account`` (id), ``name``, ``potential`` (the measure: a number
+    field, or a formula of number fields in which null values count as 0), extras."""
+    catalog = fields.catalog(session, "account")
+    formula, columns = measure_formula(catalog, measure)
+    frame = frames.load_accounts(session, catalog, {"id", "name", *columns.values(), *extra})
+    # A field alone keeps its nulls (an unknown revenue is not 0 in a listing); sums count
+    # them as 0 either way.
+    bare = columns.get(formula.strip())
+    value = pl.col(bare).cast(pl.Float64) if bare else compile_formula(formula, fields=columns)
+    return frame.rename({"pk": "account_pk", "id": "account"}).with_columns(potential=value)
 
 
 def _model(session: Session, model: str | None) -> TerritoryModelRow:
@@ -354,6 +357,8 @@ class BalanceReport:
         """What was measured over what, for people: ``accounts per user under NA
         (FY2027)``."""
         measure = MEASURE_LABELS.get(self.measure, self.measure)
+        if any(sign in measure for sign in "+-*/"):  # a formula: (1 + employees / 1000) per...
+            measure = f"({measure})"
         if self.level == "siblings":
             units = "top-level territory" if self.scope == TOP_LEVEL else f"child of {self.scope}"
         else:
@@ -450,9 +455,7 @@ def balance_report(
     with ws.session() as session:
         row = _model(session, model)
         data = load_model(session, row)
-        potential = (
-            DEFAULT_MEASURE if measure in SPECIAL_MEASURES else measure_field(session, measure)
-        )
+        potential = DEFAULT_MEASURE if measure in SPECIAL_MEASURES else measure
         accounts = load_accounts(session, potential)
         parent_pk = lookup.territory(session, row, parent).pk if parent else None
     column = "potential" if measure not in SPECIAL_MEASURES else measure
@@ -522,7 +525,7 @@ __all__ = [
     "load_model",
     "load_opportunities",
     "manager_pattern",
-    "measure_field",
+    "measure_formula",
     "multi_territory_accounts",
     "revenue_report",
     "territory_summary",
