@@ -17,12 +17,16 @@ from sqlalchemy.orm import Session
 from territorial.core import metrics
 from territorial.core import reports as compute
 from territorial.core.compare_scope import MANAGER_ROLES, is_manager_role
+from territorial.core.engine.matcher import satisfied_rules
 from territorial.core.engine.opportunities import assign_opportunities
 from territorial.core.fields import FieldCatalog
 from territorial.core.formula import compile_formula, formula_columns
+from territorial.core.reasons import rule_reasons
+from territorial.core.rules.compile import compile_model, effective_rules, required_fields
 from territorial.core.tree import depths
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
+from territorial.services.runs import model_input
 from territorial.services.workspace import Workspace
 from territorial.store import frames
 from territorial.store.bulk import read_frame
@@ -247,26 +251,24 @@ def unassigned_accounts(
 
 
 def multi_territory_accounts(ws: Workspace, model: str | None = None) -> pl.DataFrame:
-    """Accounts in several territories: how many, which, and why (cause and rule)."""
+    """Accounts in several territories: how many, which, and why: ``manual``, or the rule
+    that sets each territory apart from its siblings (``core.reasons``)."""
     with ws.session() as session:
         row = _model(session, model)
-        data = load_model(session, row)
-        names = dict(
-            zip(
-                data.territories["territory_pk"].to_list(),
-                data.territories["territory"].to_list(),
-                strict=True,
-            )
-        )
-        multi = data.links.filter(pl.len().over("account_pk") > 1)
-        ids = frames.load_accounts(
-            session,
-            fields.catalog(session, "account"),
-            {"id", "name"},
-            where=frames.in_list("account.pk", multi["account_pk"].unique().to_list())
+        territories = _territories(session, row.pk)
+        links = frames.load_assignments(session, row.pk)
+        multi = links.filter(pl.col("territory_pk").n_unique().over("account_pk") > 1)
+        where = (
+            frames.in_list("account.pk", multi["account_pk"].unique().to_list())
             if multi.height < 10_000
-            else None,
+            else None
         )
+        catalog = fields.catalog(session, "account")
+        ids = frames.load_accounts(session, catalog, {"id", "name"}, where=where)
+        multi = _with_rule_reasons(session, row, multi, where)
+    names = dict(
+        zip(territories["territory_pk"].to_list(), territories["territory"].to_list(), strict=True)
+    )
     named = multi.join(ids.rename({"pk": "account_pk", "id": "account"}), on="account_pk")
     named = named.with_columns(
         territory=pl.col("territory_pk").replace_strict(names, return_dtype=pl.String)
@@ -275,6 +277,30 @@ def multi_territory_accounts(ws: Workspace, model: str | None = None) -> pl.Data
     return result.join(
         named.select("account", "name").unique("account"), on="account", how="left"
     ).select("account", "name", "territories", "detail")
+
+
+def _with_rule_reasons(
+    session: Session, row: TerritoryModelRow, links: pl.DataFrame, where: str | None
+) -> pl.DataFrame:
+    """``links`` with ``rules``: the rules to name for each rule assignment. In a model
+    whose territories need any of their rules, the accounts are evaluated to know which
+    rules they match; when they need all of them, every effective rule matched."""
+    given = model_input(session, row)
+    parents = {t.pk: t.parent_pk for t in given.territories}
+    names = {r.id: r.developer_name for r in given.rules if r.id is not None}
+    if given.combination != "any":
+        active = {r.id for r in given.rules if r.active and r.id is not None}
+        nodes = {t.pk: t for t in given.territories}
+        effective = effective_rules(nodes, given.associations, active)
+        return rule_reasons(links, parents, effective, names)
+    catalog = fields.catalog(session, "account")
+    compiled = compile_model(given, catalog)
+    accounts = frames.load_accounts(session, catalog, required_fields(compiled), where=where)
+    accounts = accounts.filter(pl.col("pk").is_in(links["account_pk"].unique().implode()))
+    involved = links.filter(pl.col("cause") == "rule")["territory_pk"].unique().to_list()
+    wanted = {r for t in involved for r in compiled.effective.get(t, ())}
+    satisfied = satisfied_rules(accounts, compiled, wanted)
+    return rule_reasons(links, parents, compiled.effective, names, satisfied=satisfied)
 
 
 def users_report(ws: Workspace, model: str | None = None) -> pl.DataFrame:
