@@ -19,6 +19,7 @@ from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model
 from territorial.services.demo import load_demo
 from territorial.services.models import activate_model
 from territorial.services.online import save_account
+from territorial.services.reports import multi_territory_accounts
 from territorial.services.runs import run_rules
 from territorial.services.workspace import Workspace
 from territorial.store import frames
@@ -400,6 +401,20 @@ def test_carved_segment_keeps_the_rules_that_define_it(demo: Workspace) -> None:
         assert mine == {"Commercial_Revenue", "US_Accounts", f"{t.developer_name}_Carve"}
     # The replaced leaves' own geography rules went with them.
     assert "CA_Bay_Area_Rule" not in rules and "West_Ent_Pacific_Rule" in rules
+    # Accounts also in an overlay: the report names the postal rule that sets each carved
+    # territory apart, not US_Accounts (the lowest-pk rule, which the run stores).
+    multi = multi_territory_accounts(demo, "Comm")
+    carved = [t.developer_name for t in result.territories]
+    named = [
+        part.strip()
+        for detail in multi["detail"]
+        for part in detail.split(";")
+        if part.strip().split(" ")[0] in carved
+    ]
+    assert len(named) > 10
+    for part in named:
+        territory = part.split(" ")[0]
+        assert part in (f"{territory} (rule {territory}_Carve)", f"{territory} (manual)"), part
     # Postal codes that all went one way are written as their 3- or 4-digit prefix, and
     # every value fits Salesforce's 1,000 characters.
     with demo.session() as session:
@@ -423,6 +438,12 @@ def test_carve_refuses_what_it_cannot_carve_before_writing(
     fails("--parent NA_West_Commercial --rebalance", parent="CA_South", territories=3)
     fails("at least 2 to carve, not 1", parent="NA_West", territories=1)
     fails("at least 2 to carve, not 0", parent="NA_West", territories=0)
+    fails(
+        r"Formula 'industry / 2', at character 1 \('i'\): field 'industry' is a picklist",
+        parent="NA_West", territories=3, workload="industry / 2",
+    )  # fmt: skip
+    fails(r"Formula '1 \+\* 2', at character 4 \('\*'\): invalid syntax", parent="NA_West",
+          territories=3, potential="1 +* 2")  # fmt: skip
     demo.close()
     out = CliRunner().invoke(
         app,

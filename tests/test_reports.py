@@ -17,9 +17,17 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from territorial.services import assignments, lookup, reports
+from territorial.errors import FormulaError
+from territorial.services import assignments, hierarchy, lookup, models, reports, rules, runs
 from territorial.services.workspace import Workspace
-from territorial.store.schema import Account, Opportunity, OpportunityTerritoryRow, TerritoryRow
+from territorial.store.schema import (
+    Account,
+    AccountAssignmentRow,
+    Opportunity,
+    OpportunityTerritoryRow,
+    RuleRow,
+    TerritoryRow,
+)
 
 AS_OF = date(2026, 6, 30)
 
@@ -214,3 +222,131 @@ def test_demo_organisation_reports_agree(ws: Workspace) -> None:
     assert summary["pipeline_subtree"].sum() > 0
     balance = reports.balance_report(ws, level="users", measure="accounts")
     assert 0 <= balance.stats.gini < 1 and balance.units.height > 10
+
+
+def _overlapping_rules(org: Workspace, model: str, attach: list[tuple[str, str]]) -> None:
+    """Rules created in this order, so US_Accounts has the lowest pk: the rule a run
+    records for every territory that has it. Acme (001A) is a US public-sector account in
+    CA, Globex (001B) a US account in OR."""
+    items = {
+        "US_Accounts": "BillingCountryCode equals US",
+        "West_Carve": "BillingStateCode equals CA",
+        "Pacific": "BillingStateCode equals CA,OR",
+        "East_Carve": "BillingStateCode equals NY",
+        "Gov_Rule": "Industry equals Government",
+    }
+    for name, item in items.items():
+        rules.add_rule(org, model, name, items=[item])
+    for rule, territory in attach:
+        rules.attach_rule(org, model, rule, territory)
+    with org.session() as s:
+        accounts = {a.id: a for a in s.scalars(select(Account))}
+        accounts["001A"].billing_country_code = "US"
+        accounts["001A"].industry = "Government"
+        accounts["001B"].billing_country_code = "US"
+        accounts["001B"].billing_state_code = "OR"
+
+
+def _stored_rule(org: Workspace, model: str, account: str, territory: str) -> str | None:
+    with org.session() as s:
+        row = lookup.model(s, model)
+        return s.scalar(
+            select(RuleRow.developer_name)
+            .join(AccountAssignmentRow, AccountAssignmentRow.rule_pk == RuleRow.pk)
+            .join(Account, Account.pk == AccountAssignmentRow.account_pk)
+            .where(
+                AccountAssignmentRow.model_pk == row.pk,
+                AccountAssignmentRow.territory_pk == lookup.territory(s, row, territory).pk,
+                Account.id == account,
+            )
+        )
+
+
+def test_multi_names_the_rule_that_sets_each_territory_apart(org: Workspace) -> None:
+    # NA > West (US_Accounts AND West_Carve), East (US_Accounts AND East_Carve); Gov
+    # (US_Accounts AND Gov_Rule) and Named at the top level. Acme is in West and Gov by
+    # rule, and in Named by hand.
+    hierarchy.add_territory(org, "Base", "Public Sector", developer_name="Gov", type="Overlay")
+    hierarchy.add_territory(org, "Base", "Named", type="Overlay")
+    _overlapping_rules(
+        org,
+        "Base",
+        [("US_Accounts", "West"), ("West_Carve", "West"), ("US_Accounts", "East"),
+         ("East_Carve", "East"), ("US_Accounts", "Gov"), ("Gov_Rule", "Gov")],
+    )  # fmt: skip
+    assignments.assign_account(org, "Base", "001A", "Named")
+    runs.run_rules(org, "Base")
+    assert _stored_rule(org, "Base", "001A", "West") == "US_Accounts"  # what the run keeps
+    multi = reports.multi_territory_accounts(org, "Base")
+    # West: East shares US_Accounts, so West_Carve sets it apart. Gov: its siblings (NA,
+    # Named) have no rules, so both its rules do, and both are named.
+    assert multi.rows() == [
+        ("001A", "Acme", 3,
+         "Gov (rules Gov_Rule + US_Accounts); Named (manual); West (rule West_Carve)"),
+    ]  # fmt: skip
+
+
+def test_multi_names_the_rules_an_account_matched_when_any_rule_will_do(org: Workspace) -> None:
+    # Any rule assigns: both US accounts land in West and East through US_Accounts.
+    models.create_model(org, "Any", rule_combination="any")
+    hierarchy.add_territory(org, "Any", "West", type="Geo")
+    hierarchy.add_territory(org, "Any", "East", type="Geo")
+    _overlapping_rules(
+        org,
+        "Any",
+        [("US_Accounts", "West"), ("West_Carve", "West"), ("Pacific", "West"),
+         ("US_Accounts", "East"), ("East_Carve", "East")],
+    )  # fmt: skip
+    runs.run_rules(org, "Any")
+    detail = dict(reports.multi_territory_accounts(org, "Any").select("account", "detail").rows())
+    assert detail == {
+        # Acme (CA) matches both West_Carve and Pacific, which East lacks: no single rule
+        # sets West apart, so every rule it matched is named.
+        "001A": "East (rule US_Accounts); West (rules Pacific + US_Accounts + West_Carve)",
+        # Globex (OR) matches Pacific but not West_Carve.
+        "001B": "East (rule US_Accounts); West (rule Pacific)",
+    }
+
+
+def test_balance_of_a_formula_as_carve_writes_it(base: Workspace) -> None:
+    # Revenue: 001A 10 (West), 001B 20 (East).
+    result = reports.balance_report(base, "Base", parent="NA", measure="1 + annual_revenue / 10")
+    assert result.units.select("unit", "value").rows() == [("East", 3.0), ("West", 2.0)]
+    assert result.title == "(1 + annual_revenue / 10) per child of NA (Base)"
+    # Field names in any spelling the catalog accepts, in a formula or alone.
+    for measure in ("sqrt(AnnualRevenue)", "Account.AnnualRevenue"):
+        units = reports.balance_report(base, "Base", parent="NA", measure=measure).units
+        expected = [20.0**0.5, 10.0**0.5] if "sqrt" in measure else [20.0, 10.0]
+        assert units["value"].to_list() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("measure", "message"),
+    [
+        ("1 +* annual_revenue", "Formula '1 +* annual_revenue', at character 4 ('*'): invalid"),
+        ("sqrt(annual_revenue", "at character 5 ('('): '(' was never closed."),
+        ("1 + annual_revenu", "at character 5 ('a'): unknown field 'annual_revenu'. Did you mean"),
+        ("industry / 2", "at character 1 ('i'): field 'industry' is a picklist, not a number."),
+        ("annual_revenue > 5", "at character 1 ('a'): 'annual_revenue > 5' is not allowed."),
+        ("median(annual_revenue)", "at character 1 ('m'): unknown function 'median'."),
+    ],
+)  # fmt: skip
+def test_balance_formula_errors_say_what_and_where(
+    base: Workspace, measure: str, message: str
+) -> None:
+    with pytest.raises(FormulaError) as caught:
+        reports.balance_report(base, "Base", measure=measure)
+    assert message in str(caught.value)
+
+
+def test_cli_balance_of_a_workload_formula(base: Workspace, db_url: str) -> None:
+    from territorial.cli.app import app
+
+    args = ["--database", db_url, "report", "balance", "-m", "Base", "--parent", "NA"]
+    out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employees / 1000"])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("(1 + number_of_employees / 1000) per child of NA (Base)")
+    assert "mean 1.00" in out.stderr  # no employees recorded: 1 per account
+    out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employes / 1000"])
+    assert out.exit_code != 0
+    assert "unknown field 'number_of_employes'" in out.output

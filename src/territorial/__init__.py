@@ -25,6 +25,7 @@ from territorial.core.model import (
 from territorial.errors import (
     ConfigurationError,
     Conflict,
+    FormulaError,
     InputFileError,
     LifecycleError,
     NotFound,
@@ -111,6 +112,7 @@ __all__ = [
     "Field",
     "FieldCatalog",
     "FieldType",
+    "FormulaError",
     "InputFileError",
     "LifecycleError",
     "ModelSpec",

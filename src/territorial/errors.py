@@ -8,6 +8,7 @@
     │   └── LifecycleError           status 409  a model state change that is not allowed
     ├── ValidationError              status 422  a value, rule or setting that is wrong
     │   ├── RuleError                status 422  a rule, item or boolean filter that is wrong
+    │   ├── FormulaError             status 422  a measure formula that is wrong (names where)
     │   ├── InputFileError           status 422  a file that cannot be imported (every problem)
     │   └── CarveInfeasible          status 422  a carve whose constraints cannot all hold
     │                                            (core.carve; names the binding constraint)
@@ -109,6 +110,36 @@ class RuleError(ValidationError):
         return {**super().to_dict(), "rule": self.rule, "item": self.item}
 
 
+class FormulaError(ValidationError):
+    """A measure formula (``1 + number_of_employees / 1000``) is wrong; says what and where.
+
+    ``position`` is the 1-based character of the formula where the problem is, when one
+    can be blamed (past the last character: the formula ends too soon).
+
+    >>> str(FormulaError("1 +* 2", "invalid syntax", position=4))
+    "Formula '1 +* 2', at character 4 ('*'): invalid syntax."
+    >>> str(FormulaError("1 +", "invalid syntax", position=4))
+    "Formula '1 +', at the end: invalid syntax."
+    """
+
+    code = "invalid_formula"
+
+    def __init__(
+        self, formula: str, message: str, *, position: int | None = None, hint: str | None = None
+    ) -> None:
+        self.formula = formula
+        self.position = position
+        where = ""
+        if position is not None and 0 < position <= len(formula):
+            where = f", at character {position} ({formula[position - 1]!r})"
+        elif position is not None:
+            where = ", at the end"
+        super().__init__(f"Formula {formula!r}{where}: {message}.", hint=hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "formula": self.formula, "position": self.position}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in an input file: where it is and how to fix it."""
@@ -185,6 +216,7 @@ def error_body(error: TerritorialError) -> dict[str, Any]:
 __all__ = [
     "ConfigurationError",
     "Conflict",
+    "FormulaError",
     "InputFileError",
     "LifecycleError",
     "NotFound",

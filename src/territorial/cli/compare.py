@@ -36,7 +36,12 @@ def compare(
         ),
     ] = None,
     measure: Annotated[
-        str, typer.Option("--measure", help="Numeric account field counted as potential.")
+        str,
+        typer.Option(
+            "--measure",
+            help="Potential: a numeric account field, or a formula of numeric fields like "
+            "carve's --potential.",
+        ),
     ] = "annual_revenue",
     show: Annotated[
         str,

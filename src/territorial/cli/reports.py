@@ -31,7 +31,11 @@ OutputOpt = Annotated[
 ]
 MeasureOpt = Annotated[
     str,
-    typer.Option("--measure", help="Numeric account field counted as potential."),
+    typer.Option(
+        "--measure",
+        help="Potential: a numeric account field, or a formula of numeric fields like "
+        "carve's --potential (e.g. 'sqrt(annual_revenue)').",
+    ),
 ]
 
 
@@ -101,7 +105,10 @@ def unassigned(
 
 @app.command("multi")
 def multi(ctx: typer.Context, model: ModelOpt = None, output: OutputOpt = None) -> None:
-    """Accounts in several territories: which, and why (cause and rule).
+    """Accounts in several territories: which, and why each territory has them: 'manual'
+    (assigned by hand), or the rule that sets the territory apart from its siblings (a
+    carved territory's postal rule, not the rules all carved territories share); when no
+    one rule does, every rule the account matched ('rules A + B').
 
     Example: territorial report multi --model FY2028_Plan
     """
@@ -151,7 +158,9 @@ def balance(
         str,
         typer.Option(
             "--measure",
-            help="Numeric account field, or accounts, pipeline, weighted, won_12m.",
+            help="accounts, pipeline, weighted, won_12m, a numeric account field, or a "
+            "formula of numeric fields like carve's --workload "
+            "(e.g. '1 + number_of_employees / 1000').",
         ),
     ] = reports.DEFAULT_MEASURE,
     level: Annotated[
@@ -185,6 +194,9 @@ def balance(
     and the Lorenz curve.
 
     Example: territorial report balance --measure annual_revenue --level users --chart reps.png
+
+    Workload per leaf, as carve measures it: territorial report balance --level leaves
+    --parent NA_West --measure "1 + number_of_employees / 1000"
     """
     result = reports.balance_report(
         workspace(ctx),

@@ -404,25 +404,32 @@ def multi_territory(assignments: pl.DataFrame) -> pl.DataFrame:
     ----------
     assignments
         ``account`` (id), ``territory`` (developer name), ``cause`` (rule | manual),
-        ``rule`` (developer name of the matching rule, or null); extra columns ignored.
+        ``rules`` (developer names of the rules to name for a rule assignment, as
+        ``core.reasons.rule_reasons`` chooses them); extra columns ignored.
 
     Returns
     -------
     polars.DataFrame
         ``account``, ``territories`` (count) and ``detail`` such as
-        ``"Named_NA (manual); West (rule West_states)"``, sorted by account.
+        ``"Named_NA (manual); West_02 (rule West_02_Carve)"`` (several rules:
+        ``rules A + B``), sorted by account.
 
     Examples
     --------
-    >>> a = pl.DataFrame({"account": ["1", "1", "2"], "territory": ["West", "Named", "West"],
-    ...     "cause": ["rule", "manual", "rule"], "rule": ["CA", None, "CA"]})
+    >>> a = pl.DataFrame({"account": ["1", "1", "1", "2"],
+    ...     "territory": ["West", "Named", "Gov", "West"],
+    ...     "cause": ["rule", "manual", "rule", "rule"],
+    ...     "rules": [["CA"], [], ["Gov_Rule", "US"], ["CA"]]})
     >>> multi_territory(a).rows()
-    [('1', 2, 'Named (manual); West (rule CA)')]
+    [('1', 3, 'Gov (rules Gov_Rule + US); Named (manual); West (rule CA)')]
     """
+    rules = pl.col("rules").fill_null([])
     why = (
-        pl.when(pl.col("cause") == "rule")
-        .then(pl.lit("rule ") + pl.col("rule").fill_null("?"))
-        .otherwise(pl.col("cause"))
+        pl.when(pl.col("cause") != "rule")
+        .then(pl.col("cause"))
+        .when(rules.list.len() > 1)
+        .then(pl.lit("rules ") + rules.list.join(" + "))
+        .otherwise(pl.lit("rule ") + rules.list.first().fill_null("?"))
     )
     per_territory = (
         assignments.with_columns(why=why)

@@ -16,9 +16,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from territorial.core import tree
-from territorial.core.carve import compile_formula, formula_fields
 from territorial.core.carve.coverage import fill_coverage
 from territorial.core.carve.units import compact_prefixes, postal_code, rule_items
+from territorial.core.formula import compile_formula, formula_columns
 from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
@@ -79,13 +79,9 @@ def load_scope(
             hint=f"Run the model first: 'territorial run {model.developer_name}'.",
         )
     catalog = fields.catalog(session, "account")
-    numeric = formula_fields(potential) | formula_fields(workload)
-    unknown = sorted(f for f in numeric if f not in catalog.fields)
-    if unknown:
-        raise ValidationError(
-            f"Unknown field(s) in the potential or workload formula: {', '.join(unknown)}.",
-            hint="Use account number fields ('territorial field list').",
-        )
+    potential_columns = formula_columns(potential, catalog)
+    workload_columns = formula_columns(workload, catalog)
+    numeric = {*potential_columns.values(), *workload_columns.values()}
     wanted = {
         "id",
         "latitude",
@@ -118,9 +114,9 @@ def load_scope(
         .join(current, on="account_pk", how="left")
         .join(pipeline, on="account_pk", how="left")
         .with_columns(
-            potential=compile_formula(potential),
+            potential=compile_formula(potential, fields=potential_columns),
             accounts=pl.lit(1.0),
-            workload=compile_formula(workload),
+            workload=compile_formula(workload, fields=workload_columns),
             revenue=pl.col("annual_revenue").fill_null(0.0),
             pipeline=pl.col("pipeline").fill_null(0.0),
             named=pl.col("account_pk").is_in(manual.implode()),

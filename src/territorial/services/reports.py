@@ -17,11 +17,16 @@ from sqlalchemy.orm import Session
 from territorial.core import metrics
 from territorial.core import reports as compute
 from territorial.core.compare_scope import MANAGER_ROLES, is_manager_role
+from territorial.core.engine.matcher import satisfied_rules
 from territorial.core.engine.opportunities import assign_opportunities
-from territorial.core.fields import FieldType
+from territorial.core.fields import FieldCatalog
+from territorial.core.formula import compile_formula, formula_columns
+from territorial.core.reasons import rule_reasons
+from territorial.core.rules.compile import compile_model, effective_rules, required_fields
 from territorial.core.tree import depths
-from territorial.errors import NotFound, ValidationError
+from territorial.errors import ValidationError
 from territorial.services import fields, lookup
+from territorial.services.runs import model_input
 from territorial.services.workspace import Workspace
 from territorial.store import frames
 from territorial.store.bulk import read_frame
@@ -177,27 +182,29 @@ def load_model(session: Session, model_row: TerritoryModelRow) -> ModelFrames:
     )
 
 
-def measure_field(session: Session, measure: str) -> str:
-    """The canonical name of a numeric account field (Salesforce forms accepted)."""
-    found = fields.catalog(session, "account").resolve(measure)
-    if found is None:
-        raise NotFound("field", measure, hint="Use a numeric account field, e.g. annual_revenue.")
-    if found.type is not FieldType.NUMBER:
-        raise ValidationError(
-            f"Field {found.name!r} is {found.type}, not a number.",
-            hint="Measure balance and potential with a numeric account field.",
-        )
-    return found.name
+def measure_formula(catalog: FieldCatalog, measure: str) -> tuple[str, dict[str, str]]:
+    """A measure as a formula (``territorial.core.formula``, as carve's potential and
+    workload) and the account columns it reads: each field name as written → its catalog
+    name. A field name that is no formula (``Account.AnnualRevenue``) is that field.
+
+    Raises FormulaError for a formula that is wrong or reads a field that is not a number.
+    """
+    found = catalog.resolve(measure)
+    text = found.name if found is not None and not measure.strip().isidentifier() else measure
+    return text, formula_columns(text, catalog)
 
 
 def load_accounts(session: Session, measure: str, extra: tuple[str, ...] = ()) -> pl.DataFrame:
-    """``account_pk``, ``account`` (id), ``name``, ``potential`` (the measure), extras."""
-    name = measure_field(session, measure)
-    cat = fields.catalog(session, "account")
-    frame = frames.load_accounts(session, cat, {"id", "name", name, *extra})
-    return frame.rename({"pk": "account_pk", "id": "account"}).with_columns(
-        potential=pl.col(name).cast(pl.Float64)
-    )
+    """``account_pk``, ``account`` (id), ``name``, ``potential`` (the measure: a number
+    field, or a formula of number fields in which null values count as 0), extras."""
+    catalog = fields.catalog(session, "account")
+    formula, columns = measure_formula(catalog, measure)
+    frame = frames.load_accounts(session, catalog, {"id", "name", *columns.values(), *extra})
+    # A field alone keeps its nulls (an unknown revenue is not 0 in a listing); sums count
+    # them as 0 either way.
+    bare = columns.get(formula.strip())
+    value = pl.col(bare).cast(pl.Float64) if bare else compile_formula(formula, fields=columns)
+    return frame.rename({"pk": "account_pk", "id": "account"}).with_columns(potential=value)
 
 
 def _model(session: Session, model: str | None) -> TerritoryModelRow:
@@ -244,26 +251,24 @@ def unassigned_accounts(
 
 
 def multi_territory_accounts(ws: Workspace, model: str | None = None) -> pl.DataFrame:
-    """Accounts in several territories: how many, which, and why (cause and rule)."""
+    """Accounts in several territories: how many, which, and why: ``manual``, or the rule
+    that sets each territory apart from its siblings (``core.reasons``)."""
     with ws.session() as session:
         row = _model(session, model)
-        data = load_model(session, row)
-        names = dict(
-            zip(
-                data.territories["territory_pk"].to_list(),
-                data.territories["territory"].to_list(),
-                strict=True,
-            )
-        )
-        multi = data.links.filter(pl.len().over("account_pk") > 1)
-        ids = frames.load_accounts(
-            session,
-            fields.catalog(session, "account"),
-            {"id", "name"},
-            where=frames.in_list("account.pk", multi["account_pk"].unique().to_list())
+        territories = _territories(session, row.pk)
+        links = frames.load_assignments(session, row.pk)
+        multi = links.filter(pl.col("territory_pk").n_unique().over("account_pk") > 1)
+        where = (
+            frames.in_list("account.pk", multi["account_pk"].unique().to_list())
             if multi.height < 10_000
-            else None,
+            else None
         )
+        catalog = fields.catalog(session, "account")
+        ids = frames.load_accounts(session, catalog, {"id", "name"}, where=where)
+        multi = _with_rule_reasons(session, row, multi, where)
+    names = dict(
+        zip(territories["territory_pk"].to_list(), territories["territory"].to_list(), strict=True)
+    )
     named = multi.join(ids.rename({"pk": "account_pk", "id": "account"}), on="account_pk")
     named = named.with_columns(
         territory=pl.col("territory_pk").replace_strict(names, return_dtype=pl.String)
@@ -272,6 +277,30 @@ def multi_territory_accounts(ws: Workspace, model: str | None = None) -> pl.Data
     return result.join(
         named.select("account", "name").unique("account"), on="account", how="left"
     ).select("account", "name", "territories", "detail")
+
+
+def _with_rule_reasons(
+    session: Session, row: TerritoryModelRow, links: pl.DataFrame, where: str | None
+) -> pl.DataFrame:
+    """``links`` with ``rules``: the rules to name for each rule assignment. In a model
+    whose territories need any of their rules, the accounts are evaluated to know which
+    rules they match; when they need all of them, every effective rule matched."""
+    given = model_input(session, row)
+    parents = {t.pk: t.parent_pk for t in given.territories}
+    names = {r.id: r.developer_name for r in given.rules if r.id is not None}
+    if given.combination != "any":
+        active = {r.id for r in given.rules if r.active and r.id is not None}
+        nodes = {t.pk: t for t in given.territories}
+        effective = effective_rules(nodes, given.associations, active)
+        return rule_reasons(links, parents, effective, names)
+    catalog = fields.catalog(session, "account")
+    compiled = compile_model(given, catalog)
+    accounts = frames.load_accounts(session, catalog, required_fields(compiled), where=where)
+    accounts = accounts.filter(pl.col("pk").is_in(links["account_pk"].unique().implode()))
+    involved = links.filter(pl.col("cause") == "rule")["territory_pk"].unique().to_list()
+    wanted = {r for t in involved for r in compiled.effective.get(t, ())}
+    satisfied = satisfied_rules(accounts, compiled, wanted)
+    return rule_reasons(links, parents, compiled.effective, names, satisfied=satisfied)
 
 
 def users_report(ws: Workspace, model: str | None = None) -> pl.DataFrame:
@@ -354,6 +383,8 @@ class BalanceReport:
         """What was measured over what, for people: ``accounts per user under NA
         (FY2027)``."""
         measure = MEASURE_LABELS.get(self.measure, self.measure)
+        if any(sign in measure for sign in "+-*/"):  # a formula: (1 + employees / 1000) per...
+            measure = f"({measure})"
         if self.level == "siblings":
             units = "top-level territory" if self.scope == TOP_LEVEL else f"child of {self.scope}"
         else:
@@ -450,9 +481,7 @@ def balance_report(
     with ws.session() as session:
         row = _model(session, model)
         data = load_model(session, row)
-        potential = (
-            DEFAULT_MEASURE if measure in SPECIAL_MEASURES else measure_field(session, measure)
-        )
+        potential = DEFAULT_MEASURE if measure in SPECIAL_MEASURES else measure
         accounts = load_accounts(session, potential)
         parent_pk = lookup.territory(session, row, parent).pk if parent else None
     column = "potential" if measure not in SPECIAL_MEASURES else measure
@@ -522,7 +551,7 @@ __all__ = [
     "load_model",
     "load_opportunities",
     "manager_pattern",
-    "measure_field",
+    "measure_formula",
     "multi_territory_accounts",
     "revenue_report",
     "territory_summary",

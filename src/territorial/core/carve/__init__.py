@@ -6,7 +6,6 @@ Pure: arrays and dataclasses in, arrays and dataclasses out. The service
 a planning model.
 """
 
-from territorial.core.carve.formula import compile_formula, formula_fields
 from territorial.core.carve.geo import to_latlon, to_xyz
 from territorial.core.carve.graph import territory_components, unit_graph
 from territorial.core.carve.problem import (
@@ -27,6 +26,7 @@ from territorial.core.carve.quality import (
     kmeans_reference,
 )
 from territorial.core.carve.solve import carve, check_feasible
+from territorial.core.formula import compile_formula, formula_fields
 
 __all__ = [
     "BalanceReport",

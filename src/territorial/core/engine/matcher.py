@@ -16,6 +16,7 @@ territory_pk. It agrees exactly with ``rules.reference.evaluate`` (property-test
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,42 @@ def match_by_scan(
     rules = [compiled.rules[pk] for pk in used]
     frame = prepare(accounts, rules, fields=literal_types(rules))
     return combine(rule_pairs_by_scan(frame, rules), frame["pk"], compiled, exclusions)
+
+
+def satisfied_rules(
+    accounts: pl.DataFrame, compiled: CompiledModel, rule_pks: Iterable[int]
+) -> pl.DataFrame:
+    """``account_pk``, ``rule_pk`` for each account and each of the active rules
+    ``rule_pks`` it satisfies, one expression per rule: to say which rules matched, for a
+    few accounts (``match`` keeps one rule per territory).
+
+    ``accounts`` is shaped as for ``match``. Inactive or unknown rule pks are left out.
+
+    Examples
+    --------
+    >>> from territorial.core.fields import FieldCatalog
+    >>> from territorial.core.model import Rule, RuleItem
+    >>> from territorial.core.rules.compile import ModelInput, TerritoryNode, compile_model
+    >>> model = ModelInput(
+    ...     territories=[TerritoryNode(1)],
+    ...     rules=[Rule("CA", (RuleItem(1, "BillingStateCode", "equals", "CA"),), id=8),
+    ...            Rule("West", (RuleItem(1, "BillingStateCode", "equals", "CA,NV"),), id=9)],
+    ...     associations=[(8, 1, False), (9, 1, False)],
+    ... )
+    >>> compiled = compile_model(model, FieldCatalog.standard("account"))
+    >>> accounts = pl.DataFrame({"pk": [1, 2], "billing_state_code": ["ca", "NV"]})
+    >>> satisfied_rules(accounts, compiled, [8, 9]).sort("account_pk", "rule_pk").rows()
+    [(1, 8), (1, 9), (2, 9)]
+    """
+    rules = [compiled.rules[pk] for pk in sorted(set(rule_pks)) if pk in compiled.rules]
+    frame = prepare(accounts, rules, fields=literal_types(rules), drop_excluded=False)
+    pairs = rule_pairs_by_scan(frame, rules)
+    return pl.DataFrame(
+        {
+            "account_pk": frame["pk"].cast(pl.Int64).gather(pairs["row"]),
+            "rule_pk": pairs["rule_pk"],
+        }
+    )
 
 
 def _effective_table(compiled: CompiledModel, territories: list[int]) -> pl.DataFrame:
@@ -382,4 +419,11 @@ def _without_exclusions(result: pl.DataFrame, exclusions: pl.DataFrame | None) -
     )
 
 
-__all__ = ["combine", "empty_result", "match", "match_by_scan", "rule_pairs_by_scan"]
+__all__ = [
+    "combine",
+    "empty_result",
+    "match",
+    "match_by_scan",
+    "rule_pairs_by_scan",
+    "satisfied_rules",
+]
