@@ -6,6 +6,9 @@
 * the share of the distance due to Alaska and Hawaii, and the carve of the contiguous
   states alone (one run) with its own k-means reference.
 * rebalance: every account's workload drifts by up to ±30 %; rebalance the carved plan.
+* smooth density: the same measures on synthetic locations whose density varies slowly
+  at the scale of a territory, where the ratio of a balanced plan's compactness to
+  k-means' has a closed-form estimate (``theory_ratio``) to compare the carve with.
 * baseline (a): unconstrained k-means (scikit-learn ``KMeans``, one init) on the same data:
   its compactness is the reference, its balance what ignoring balance gives.
 * baseline (b): spopt ``RegionKMeansHeuristic`` (contiguous regions on a kNN graph) on a
@@ -153,6 +156,69 @@ def remote(frame: pl.DataFrame, p: CarveProblem, labels: np.ndarray, seed: int) 
     print(f"           compactness {ratio:.2f} x k-means on the same accounts", flush=True)
 
 
+# Synthetic country: a 2,000 x 1,200 km plane, 10 % of the accounts spread evenly and the
+# rest in 25 metropolitan areas (Gaussian, 40 km) of Pareto-distributed sizes.
+PLANE = (2000.0, 1200.0)
+METROS, METRO_KM, BACKGROUND = 25, 40.0, 0.10
+
+
+def metros(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w, h = PLANE
+    centres = np.c_[rng.uniform(0.1 * w, 0.9 * w, METROS), rng.uniform(0.1 * h, 0.9 * h, METROS)]
+    sizes = rng.pareto(1.2, METROS) + 1.0
+    return centres, sizes / sizes.sum()
+
+
+def smooth_points(n: int, seed: int) -> np.ndarray:
+    """``n`` synthetic locations (``(n, 3)`` km, z = 0) drawn from the density above."""
+    centres, sizes = metros(seed)
+    rng = np.random.default_rng(seed + 1)
+    even = int(n * BACKGROUND)
+    metro = rng.choice(METROS, n - even, p=sizes)
+    flat = np.r_[
+        rng.uniform((0.0, 0.0), PLANE, (even, 2)),
+        centres[metro] + rng.normal(0.0, METRO_KM, (n - even, 2)),
+    ]
+    return np.c_[flat, np.zeros(n)]
+
+
+def theory_ratio(seed: int) -> float:
+    """High-resolution estimate of (balanced plan's mean distance) / (k-means'), for the
+    density ``f`` above: a territory's mean distance grows as the square root of its area;
+    balanced territories have area proportional to ``1/f``, k-means' to ``f^(-1/2)``, which
+    gives ``sqrt(∫ f^(1/2)) / ∫ f^(3/4)`` (integrals over the plane, ``∫ f = 1``)."""
+    centres, sizes = metros(seed)
+    w, h = PLANE
+    margin = 6 * METRO_KM
+    xs, ys = np.linspace(-margin, w + margin, 901), np.linspace(-margin, h + margin, 601)
+    cell = (xs[1] - xs[0]) * (ys[1] - ys[0])
+    x, y = np.meshgrid(xs, ys)
+    f = BACKGROUND * ((x >= 0) & (x <= w) & (y >= 0) & (y <= h)) / (w * h)
+    for (cx, cy), share in zip(centres, sizes, strict=True):
+        gauss = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * METRO_KM**2))
+        f = f + (1 - BACKGROUND) * share * gauss / (2 * np.pi * METRO_KM**2)
+    f = f / (f.sum() * cell)
+    return float(np.sqrt(np.sqrt(f).sum() * cell) / ((f**0.75).sum() * cell))
+
+
+def smooth_row(p: CarveProblem, seed: int, runs: int) -> None:
+    """The demo accounts' measures at synthetic locations of slowly varying density."""
+    q = CarveProblem(smooth_points(p.n, seed), p.measures, p.k, names=NAMES,
+                     tolerance=TOLERANCE)  # fmt: skip
+    t, plan = timed(runs, lambda: carve(q, seed=seed))
+    ratio = compactness(q.points, plan.assignment, q.k) / compactness(
+        q.points, kmeans(q, seed), q.k
+    )
+    print(f"smooth density: {q.n:,} synthetic locations -> {q.k} territories", flush=True)
+    print(f"carve      {t:7.2f} s  {summary(q, plan.assignment)}", flush=True)
+    print(
+        f"           compactness {ratio:.2f} x k-means (estimate for a balanced plan: "
+        f"{theory_ratio(seed):.2f} x)",
+        flush=True,
+    )
+
+
 def spopt_with_limit(p: CarveProblem, seed: int, limit: float) -> tuple[float, Any]:
     """spopt in a child process, given up after ``limit`` seconds (it can stall)."""
     import multiprocessing as mp
@@ -209,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     units_row(frame, args.territories, args.seed, km_c)
+    smooth_row(p, args.seed, args.runs)
 
     # Distinct locations: the heuristic stalls on accounts sharing coordinates.
     small = frame.unique(["latitude", "longitude"], keep="first", maintain_order=True)
