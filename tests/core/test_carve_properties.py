@@ -133,3 +133,22 @@ def test_unit_plans_are_contiguous() -> None:
     graph = unit_graph(points)
     plan = carve(problem, seed=0, graph=graph)
     assert contiguity(graph, plan.assignment, 4).contiguous
+
+
+def test_a_hire_takes_the_items_near_home_not_scattered_ones() -> None:
+    """With many candidates per item (few territories), moving an item across the map must
+    still cost more than staying: the keep bonus counts in territory radii."""
+    problem = _problem(8, 1100, 10)
+    plan = carve(problem, seed=1)
+    home = np.array([420.0, 420.0])
+    centres = np.full((11, 2), np.nan)
+    centres[10] = home
+    again = CarveProblem(
+        problem.points, problem.measures, 11, names=problem.names, tolerance=problem.tolerance,
+        current=plan.assignment, keep=1.0, centres=centres,
+    )  # fmt: skip
+    after = carve(again, seed=1)
+    assert balance_report(after.assignment, problem.measures, 11, tolerance=problem.tolerance).ok
+    reach = np.linalg.norm(problem.points[after.assignment == 10] - home, axis=1)
+    radius = np.sqrt(500.0**2 / 11 / np.pi)  # of a disk holding one territory's share
+    assert np.quantile(reach, 0.9) < 2.0 * radius

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from territorial.core.carve.allocate import Candidates
+from territorial.core.carve.allocate import Candidates, nearest_distance
 from territorial.core.carve.problem import CarveProblem, FloatArray, IntArray
 
 
@@ -47,12 +47,14 @@ def allocate_by_prices(
     lower, upper = problem.bounds(slack)
     mean = problem.measures.mean(axis=0)
     unit = problem.measures / np.where(mean > 0, mean, 1.0)  # about one per item
-    base = cands.distance / (float(np.mean(cands.distance)) or 1.0)
+    mean_distance = float(np.mean(cands.distance)) or 1.0
+    base = cands.distance / mean_distance
     bonus = problem.stay_bonus()
-    if bonus is not None:
+    if bonus is not None:  # in territory radii, as in the allocation programme
         assert problem.current is not None
         stays = problem.current[cands.item] == cands.territory
-        base = base - stays * bonus[cands.item]
+        radius = nearest_distance(cands, n)
+        base = base - stays * bonus[cands.item] * radius / mean_distance
     terr, cost0 = dense(cands, n, base, np.inf)
     price = np.zeros((k, m)) if prices is None else prices.copy()
     step = np.full((k, m), 0.05)
