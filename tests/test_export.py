@@ -8,10 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
 
 from data_helpers import make_model, write
+from territorial.cli.app import app
 from territorial.errors import InputFileError
-from territorial.services import exports, imports, links
+from territorial.services import assignments, exports, imports, links, models
 from territorial.services.fields import add_field
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
@@ -151,6 +153,60 @@ def test_assignments_round_trip(
     assert frame.rows()[0] == ("A1", "West", "West Coast", cause, None)
     result = links.import_assignments(filled, out, model="FY27")
     assert (result.rows, result.inserted, result.updated, result.unchanged) == (2, 0, 0, 2)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("salesforce_names", [False, True])
+def test_exclusions_list_accounts_and_territories_by_name(
+    filled: Workspace, tmp_path: Path, suffix: str, salesforce_names: bool
+) -> None:
+    assignments.exclude_account(filled, "FY27", "A3", "West")
+    assignments.exclude_account(filled, "FY27", "A1", "East")
+    out = tmp_path / f"x{suffix}"
+    result = exports.export_exclusions(
+        filled, out, model="FY 27", salesforce_names=salesforce_names
+    )
+    assert result.summary() == f"{out}: 2 exclusion rows written."
+    frame = pl.read_csv(out) if suffix == ".csv" else pl.read_parquet(out)
+    assert frame.columns == (
+        ["ObjectId", "Object.Name", "Territory2Id", "Territory2.Name"]
+        if salesforce_names
+        else ["account", "account_name", "territory", "territory_name"]
+    )
+    assert frame.rows() == [
+        ("A1", "Åcme “Ltd”", "East", "East Coast"),
+        ("A3", "北京公司", "West", "West Coast"),
+    ]
+
+
+runner = CliRunner()
+
+
+def _export(db_url: str, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--database", db_url, "export", *args])
+    return result.exit_code, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("kind", ["assignments", "exclusions", "user-territories"])
+def test_model_exports_default_to_the_active_model(
+    filled: Workspace, db_url: str, tmp_path: Path, kind: str
+) -> None:
+    assignments.exclude_account(filled, "FY27", "A3", "West")
+    out = tmp_path / f"{kind}.csv"
+    code, text = _export(db_url, kind, "-o", str(out))
+    assert code == 1 and not out.exists()
+    assert text == (
+        "Error: No model is active. Name one with --model, or activate one with "
+        "'territorial model activate M' (see 'territorial model list')."
+    )
+    models.activate_model(filled, "FY27")
+    code, text = _export(db_url, kind, "-o", str(out))
+    assert code == 0, text
+    default = pl.read_csv(out, infer_schema=False)
+    code, _ = _export(db_url, kind, "--model", "FY27", "-o", str(tmp_path / "named.csv"))
+    assert code == 0
+    assert default.height > 0
+    assert_frame_equal(default, pl.read_csv(tmp_path / "named.csv", infer_schema=False))
 
 
 def test_unsupported_output_type(filled: Workspace, tmp_path: Path) -> None:

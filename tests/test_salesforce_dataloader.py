@@ -222,17 +222,101 @@ def test_rule_assignment_turned_manual_is_loaded(plan: Workspace, tmp_path: Path
     )
 
 
-def test_exclusions_are_named_as_not_written(plan: Workspace, tmp_path: Path) -> None:
+def test_exclusions_are_written_by_name_and_by_id(plan: Workspace, tmp_path: Path) -> None:
+    none = export_dataloader_files(plan, "Plan", tmp_path / "none")
+    assert read(tmp_path / "none", "Territory2ObjectExclusion-insert-by-name.csv") == []
+    assert not any("Territory2ObjectExclusion" in n for n in none.notes)
+    assignments.exclude_account(plan, "Plan", "001C", "West")
+    assignments.exclude_account(plan, "Plan", "001A", "East")
+    ids = tmp_path / "ids.csv"
+    ids.write_text("Id,DeveloperName\n0MI1,NA\n0MI2,West\n0MI3,East\n")
+    out = tmp_path / "load"
+    result = export_dataloader_files(plan, "Plan", out, id_map=ids)
+    assert pl.read_csv(out / "Territory2ObjectExclusion-insert-by-name.csv").columns == [
+        "ObjectId",
+        "Territory2.DeveloperName",
+    ]
+    assert read(out, "Territory2ObjectExclusion-insert-by-name.csv") == [
+        ("001A", "East"),
+        ("001C", "West"),
+    ]
+    assert read(out, "Territory2ObjectExclusion-insert.csv") == [("001A", "0MI3"), ("001C", "0MI2")]
+    assert read(out, "Territory2ObjectExclusion-delete.csv") == []
+    assert (result.exclusions_added, result.exclusions_removed) == (2, 0)
+    assert result.counts()["exclusions_added"] == 2
+    assert "2 exclusions added and 0 removed" in result.summary()
+    assert any(
+        n.startswith("load the 2 Territory2ObjectExclusion rows") and "before running" in n
+        for n in result.notes
+    )
+
+
+def test_exclusion_territories_must_be_in_the_id_map(plan: Workspace, tmp_path: Path) -> None:
+    assignments.exclude_account(plan, "Plan", "001C", "East")
+    ids = tmp_path / "ids.csv"
+    ids.write_text("Id,DeveloperName\n0MI2,West\n")
+    with pytest.raises(ValidationError, match="not in the id map: East"):
+        export_dataloader_files(plan, "Plan", tmp_path / "out", id_map=ids)
+
+
+def test_exclusion_delta_against_the_model_salesforce_holds(
+    plan: Workspace, tmp_path: Path
+) -> None:
+    """Base keeps 001A out of West's rules; the plan lifts that and keeps 001C out of East."""
+    assignments.exclude_account(plan, "Base", "001A", "West")
+    assignments.exclude_account(plan, "Base", "001B", "West")
+    for account, territory in (("001A", "West"), ("001B", "West")):
+        assignments.exclude_account(plan, "Plan", account, territory)
+    assignments.include_account(plan, "Plan", "001A", "West")
+    assignments.exclude_account(plan, "Plan", "001C", "East")
+    out = tmp_path / "delta"
+    result = export_dataloader_files(plan, "Plan", out, against="Base")
+    assert read(out, "Territory2ObjectExclusion-insert-by-name.csv") == [("001C", "East")]
+    assert read(out, "Territory2ObjectExclusion-delete-by-name.csv") == [("001A", "West")]
+    assert (result.exclusions_added, result.exclusions_removed) == (1, 1)
+    assert any(n.startswith("Data Loader deletes by record Id") for n in result.notes)
+
+
+def test_carved_exclusions_keep_each_account_in_one_territory(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """After a carve, the exclusions file holds every exclusion the carve wrote, and each
+    excluded account is loaded by hand into another carved territory: with both files
+    loaded, Salesforce's rule run cannot put it in a second one."""
+    from territorial.services.carve import carve_model
+    from territorial.services.demo import load_demo
+    from territorial.services.exports import export_exclusions
+
+    load_demo(ws, accounts=1500, seed=3)
+    result = carve_model(
+        ws, "FY2027_Territories", parent="NA_West_Commercial", name="FY28 West",
+        territories=8, seed=7,
+    )  # fmt: skip
+    carved = {t.developer_name for t in result.territories}
+    out = tmp_path / "load"
+    loaded = export_dataloader_files(ws, "FY28_West", out, against="FY2027_Territories")
+    excluded = read(out, "Territory2ObjectExclusion-insert-by-name.csv")
+    assert excluded and loaded.exclusions_added == len(excluded)
+    export_exclusions(ws, tmp_path / "x.csv", model="FY28_West")
+    listed = pl.read_csv(tmp_path / "x.csv", infer_schema=False)
+    assert sorted(excluded) == sorted(listed.select("account", "territory").iter_rows())
+    manual = {(a, t) for a, t, _ in read(out, "ObjectTerritory2Association-insert-by-name.csv")}
+    plan = dict(result.plan.select("account_id", "territory").iter_rows())
+    for account, territory in excluded:
+        assert territory in carved
+        assert (account, plan[account]) in manual and plan[account] != territory
+
+
+def test_metadata_export_says_where_the_exclusions_are(plan: Workspace, tmp_path: Path) -> None:
     from territorial.services.salesforce import export_salesforce_metadata
 
-    assert not any(
-        "exclusion" in n for n in export_dataloader_files(plan, "Plan", tmp_path / "a").notes
-    )
+    assert not export_salesforce_metadata(plan, "Plan", tmp_path / "a").warnings
     assignments.exclude_account(plan, "Plan", "001A", "West")
-    notes = export_dataloader_files(plan, "Plan", tmp_path / "b").notes
-    assert any(n.startswith("1 exclusion (an account") for n in notes)
-    exported = export_salesforce_metadata(plan, "Plan", tmp_path / "meta")
-    assert any("Territory2ObjectExclusion" in w for w in exported.warnings)
+    (warning,) = export_salesforce_metadata(plan, "Plan", tmp_path / "b").warnings
+    assert warning.startswith("1 exclusion (an account kept out of one territory's rules)")
+    assert "Territory2ObjectExclusion-insert-by-name.csv" in warning
+    assert "'territorial salesforce dataloader Plan DIR'" in warning
+    assert "'territorial export exclusions --model Plan -o FILE'" in warning
 
 
 def test_files_of_an_earlier_export_that_no_longer_apply_are_removed(
@@ -243,11 +327,14 @@ def test_files_of_an_earlier_export_that_no_longer_apply_are_removed(
     out = tmp_path / "load"
     export_dataloader_files(plan, "Plan", out, against="Base", id_map=ids)
     assert (out / "ObjectTerritory2Association-insert.csv").exists()
+    assert (out / "Territory2ObjectExclusion-insert.csv").exists()
     (out / "notes.txt").write_text("mine")
     again = export_dataloader_files(plan, "Plan", out, against="Base")  # no id map this time
     assert not (out / "ObjectTerritory2Association-insert.csv").exists()
+    assert not (out / "Territory2ObjectExclusion-insert.csv").exists()
     assert (out / "ObjectTerritory2Association-insert-by-name.csv").exists()
+    assert (out / "Territory2ObjectExclusion-insert-by-name.csv").exists()
     assert (out / "notes.txt").read_text() == "mine"
     assert any(
-        n.startswith("removed 5 Data Loader files") and "-insert.csv, " in n for n in again.notes
+        n.startswith("removed 7 Data Loader files") and "-insert.csv, " in n for n in again.notes
     ), again.notes

@@ -53,6 +53,7 @@ from territorial.services.explain import explain
 from territorial.services.exports import (
     export_accounts,
     export_assignments,
+    export_exclusions,
     export_opportunities,
     export_user_territories,
     export_users,
@@ -153,6 +154,7 @@ __all__ = [
     "export_accounts",
     "export_assignments",
     "export_dataloader_files",
+    "export_exclusions",
     "export_opportunities",
     "export_salesforce_metadata",
     "export_user_territories",

@@ -51,11 +51,13 @@ class NotFound(TerritorialError):
     status = 404
     code = "not_found"
 
-    def __init__(self, kind: str, key: object, *, hint: str | None = None) -> None:
+    def __init__(
+        self, kind: str, key: object, *, hint: str | None = None, message: str | None = None
+    ) -> None:
         self.kind = kind
         self.key = key
         super().__init__(
-            f"{kind} {key!r} not found.",
+            message or f"{kind} {key!r} not found.",
             hint=hint or f"Check the spelling; list existing ones with 'territorial {kind} list'.",
         )
 

@@ -34,6 +34,10 @@ IgnoreUnknown = Annotated[
     ),
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model developer name or label.")]
+ExportModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model developer name or label (default: the active one)."),
+]
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv or .parquet).")]
 SfNames = Annotated[
     bool, typer.Option("--salesforce-names", help="Write Salesforce API column names.")
@@ -198,9 +202,14 @@ def export_users(ctx: typer.Context, output: OutOpt, salesforce_names: SfNames =
 
 @export_app.command("user-territories")
 def export_user_territories(
-    ctx: typer.Context, model: ModelOpt, output: OutOpt, salesforce_names: SfNames = False
+    ctx: typer.Context,
+    output: OutOpt,
+    model: ExportModelOpt = None,
+    salesforce_names: SfNames = False,
 ) -> None:
     """Write a model's user assignments (user, territory, territory_name, role).
+
+    The active model unless --model names another.
 
     Example: territorial export user-territories --model FY27 -o users-territories.csv
     """
@@ -212,13 +221,39 @@ def export_user_territories(
 
 @export_app.command("assignments")
 def export_assignments(
-    ctx: typer.Context, model: ModelOpt, output: OutOpt, salesforce_names: SfNames = False
+    ctx: typer.Context,
+    output: OutOpt,
+    model: ExportModelOpt = None,
+    salesforce_names: SfNames = False,
 ) -> None:
     """Write a model's account assignments (account, territory, label, cause, rule).
+
+    The active model unless --model names another.
 
     Example: territorial export assignments --model FY27 -o assignments.csv
     """
     result = exports.export_assignments(
+        workspace(ctx), output, model=model, salesforce_names=salesforce_names
+    )
+    message(result.summary())
+
+
+@export_app.command("exclusions")
+def export_exclusions(
+    ctx: typer.Context,
+    output: OutOpt,
+    model: ExportModelOpt = None,
+    salesforce_names: SfNames = False,
+) -> None:
+    """Write a model's exclusions: accounts kept out of a territory's rules.
+
+    Columns account, account_name, territory, territory_name; the active model unless
+    --model names another. 'territorial salesforce dataloader' writes them for Salesforce
+    as Territory2ObjectExclusion rows.
+
+    Example: territorial export exclusions --model FY28_West -o exclusions.csv
+    """
+    result = exports.export_exclusions(
         workspace(ctx), output, model=model, salesforce_names=salesforce_names
     )
     message(result.summary())

@@ -13,7 +13,8 @@ from territorial.services import dataloader, salesforce
 
 app = typer.Typer(
     help="Salesforce Enterprise Territory Management: import and export Territory2 metadata "
-    "(source or Metadata API format), and write Data Loader files for assignments.",
+    "(source or Metadata API format), and write Data Loader files for assignments "
+    "and exclusions.",
     no_args_is_help=True,
 )
 
@@ -133,7 +134,10 @@ def dataloader_files(
         ),
     ] = False,
 ) -> None:
-    """Write Data Loader CSV files for account, user and opportunity territories.
+    """Write Data Loader CSV files for territories of accounts, users, opportunities.
+
+    Exclusions (accounts kept out of a territory's rules) are written as
+    Territory2ObjectExclusion rows, to load before Salesforce's rule run.
 
     With --against, only rows to insert and rows to delete are written, and only the open
     opportunities whose territory changes. The counts and notes go to stderr.

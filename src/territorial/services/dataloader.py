@@ -1,11 +1,11 @@
-"""Data Loader files that make Salesforce hold a model's assignments.
+"""Data Loader files that make Salesforce hold a model's assignments and exclusions.
 
-``export_dataloader_files`` reads a model's account, user and opportunity territories (and,
-with ``against``, those of the model Salesforce holds now, to write only the difference)
-and writes them as CSV files for Data Loader: inserts and deletes of
-``ObjectTerritory2Association`` and ``UserTerritory2Association``, and ``Opportunity``
-updates. The files' shapes are in ``territorial.io.salesforce.dataloader``; see
-docs/salesforce.md for how to load them.
+``export_dataloader_files`` reads a model's account, user and opportunity territories and
+its exclusions (and, with ``against``, those of the model Salesforce holds now, to write
+only the difference) and writes them as CSV files for Data Loader: inserts and deletes of
+``ObjectTerritory2Association``, ``UserTerritory2Association`` and
+``Territory2ObjectExclusion``, and ``Opportunity`` updates. The files' shapes are in
+``territorial.io.salesforce.dataloader``; see docs/salesforce.md for how to load them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from territorial.io.salesforce.metadata import OPPORTUNITY_FILTER
 from territorial.services import lookup
 from territorial.services.opportunities import OpportunityDelta, territory_delta
 from territorial.services.workspace import Workspace
-from territorial.store import bulk, frames
+from territorial.store import bulk
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class DataLoaderResult:
     rule_accounts_removed: int = 0
     users_added: int = 0
     users_removed: int = 0
+    exclusions_added: int = 0
+    """Territory2ObjectExclusion rows to insert (accounts kept out of a territory's rules)."""
+    exclusions_removed: int = 0
     opportunities: OpportunityDelta | None = None
     """The opportunity territory changes written (None: no Opportunity file)."""
 
@@ -67,6 +70,8 @@ class DataLoaderResult:
             "rule_accounts_removed": self.rule_accounts_removed,
             "users_added": self.users_added,
             "users_removed": self.users_removed,
+            "exclusions_added": self.exclusions_added,
+            "exclusions_removed": self.exclusions_removed,
         }
         if self.opportunities is not None:
             counts |= self.opportunities.counts()
@@ -87,6 +92,7 @@ class DataLoaderResult:
             )
         text += (
             f"; {self.users_added:,} user assignments added and {self.users_removed:,} removed; "
+            f"{self.exclusions_added:,} exclusions added and {self.exclusions_removed:,} removed; "
         )
         if self.opportunities is None:
             return text + "no Opportunity file."
@@ -103,6 +109,11 @@ _USERS = (
     "JOIN sales_user u ON u.pk = ua.user_pk JOIN territory t ON t.pk = ua.territory_pk "
     "WHERE t.model_pk = {pk}"
 )
+_EXCLUSIONS = (
+    "SELECT a.id, t.developer_name FROM exclusion e "
+    "JOIN account a ON a.pk = e.account_pk JOIN territory t ON t.pk = e.territory_pk "
+    "WHERE t.model_pk = {pk}"
+)
 _S = pl.String()
 Shape = Callable[[pl.DataFrame, Mapping[str, str] | None], pl.DataFrame]
 Step = tuple[str, str, pl.DataFrame, Shape]
@@ -117,18 +128,11 @@ def _accounts(session: Session, model_pk: int) -> pl.DataFrame:
     return accounts.sort("cause").unique(["account", "territory"], keep="first")
 
 
-def exclusion_note(session: Session, model_pk: int) -> str | None:
-    """What to know when the model has exclusions, which no Salesforce file carries."""
-    count = frames.load_exclusions(session, model_pk).height
-    if not count:
-        return None
-    return (
-        f"{plural(count, 'exclusion')} (an account kept out of one territory's rules) "
-        f"{'is' if count == 1 else 'are'} not written: in Salesforce those accounts would "
-        "also be assigned by the excluded territory's rules after its rule run; create "
-        "them as Territory2ObjectExclusion "
-        "records there (territorial export assignments lists the accounts)"
-    )
+def _exclusions(session: Session, model_pk: int) -> pl.DataFrame:
+    """``account`` (id), ``territory`` (developer name): the model's exclusions."""
+    return bulk.read_frame(
+        session, _EXCLUSIONS.format(pk=model_pk), {"account": _S, "territory": _S}
+    ).sort("account", "territory")
 
 
 def _users(session: Session, model_pk: int) -> pl.DataFrame:
@@ -148,7 +152,8 @@ def export_dataloader_files(
     opportunities: bool | None = None,
     include_closed: bool = False,
 ) -> DataLoaderResult:
-    """Write Data Loader CSV files that make Salesforce hold ``model``'s assignments.
+    """Write Data Loader CSV files that make Salesforce hold ``model``'s assignments and
+    exclusions.
 
     Parameters
     ----------
@@ -178,9 +183,11 @@ def export_dataloader_files(
         if opportunities is None:
             opportunities = settings.get(OPPORTUNITY_FILTER) != "off"
         acc_after, users_after = _accounts(session, row.pk), _users(session, row.pk)
+        excl_after = _exclusions(session, row.pk)
         if before_row is None:
             inserts, deletes = acc_after, acc_after.clear()
             user_ins, user_del = users_after, users_after.clear()
+            excl_ins, excl_del = excl_after, excl_after.clear()
         else:
             # Without rule assignments, an account that a rule held and a manual assignment
             # now holds in the same territory needs its manual row (Salesforce's rule run
@@ -194,13 +201,21 @@ def export_dataloader_files(
             user_ins, user_del = assignment_delta(
                 _users(session, before_row.pk), users_after, keys=("user", "territory", "role")
             )
+            excl_ins, excl_del = assignment_delta(
+                _exclusions(session, before_row.pk), excl_after, keys=("account", "territory")
+            )
         delta = (
             territory_delta(session, row, before_row, include_closed=include_closed)
             if opportunities
             else None
         )
-        excluded = exclusion_note(session, row.pk)
-    notes: list[str] = [excluded] if excluded else []
+    notes: list[str] = []
+    if excl_ins.height:
+        notes.append(
+            f"load the {plural(excl_ins.height, 'Territory2ObjectExclusion row')} (accounts "
+            "kept out of a territory's rules) before running the model's assignment rules in "
+            "Salesforce, so the rule run leaves those accounts out of those territories"
+        )
     accounts_added, accounts_removed = inserts.height, deletes.height
     rule_ins = rule_del = 0
     if not include_rule_assignments:
@@ -221,6 +236,8 @@ def export_dataloader_files(
         ("ObjectTerritory2Association", "delete", deletes, dataloader.object_associations),
         ("UserTerritory2Association", "insert", user_ins, dataloader.user_associations),
         ("UserTerritory2Association", "delete", user_del, dataloader.user_associations),
+        ("Territory2ObjectExclusion", "insert", excl_ins, dataloader.object_exclusions),
+        ("Territory2ObjectExclusion", "delete", excl_del, dataloader.object_exclusions),
     ]
     if delta is not None:
         updates = delta.changes.select("opportunity", "territory")
@@ -265,6 +282,8 @@ def export_dataloader_files(
         rule_accounts_removed=rule_del,
         users_added=user_ins.height,
         users_removed=user_del.height,
+        exclusions_added=excl_ins.height,
+        exclusions_removed=excl_del.height,
         opportunities=delta,
     )
 
@@ -321,7 +340,8 @@ def _write_plan(
 
 
 _OWN_FILE = re.compile(
-    r"(ObjectTerritory2Association|UserTerritory2Association|Opportunity)"
+    r"(ObjectTerritory2Association|UserTerritory2Association|Territory2ObjectExclusion"
+    r"|Opportunity)"
     r"-(insert|delete|update)(-by-name)?\.csv"
 )
 
@@ -338,4 +358,4 @@ def _remove_stale(folder: Path, written: list[DataLoaderFile]) -> list[str]:
     return stale
 
 
-__all__ = ["DataLoaderFile", "DataLoaderResult", "exclusion_note", "export_dataloader_files"]
+__all__ = ["DataLoaderFile", "DataLoaderResult", "export_dataloader_files"]

@@ -1,6 +1,8 @@
-"""Export accounts, opportunities, users and a model's assignments to CSV or Parquet.
+"""Export accounts, opportunities, users and a model's assignments and exclusions to CSV or
+Parquet.
 
-Every export can be imported again unchanged (see :mod:`territorial.services.imports`):
+Every export but the exclusions can be imported again unchanged (see
+:mod:`territorial.services.imports`):
 records carry their custom fields as columns, territories are named by developer name
 (with the label beside it), and ``salesforce_names=True`` writes Salesforce API column
 names (``Id``, ``BillingPostalCode``, ``Territory2Id``...) that the importers accept too.
@@ -27,6 +29,7 @@ from territorial.store.frames import DTYPES
 _LINK_NAMES = {
     "user": "UserId",
     "account": "ObjectId",
+    "account_name": "Object.Name",
     "territory": "Territory2Id",
     "territory_name": "Territory2.Name",
     "role": "RoleInTerritory2",
@@ -121,16 +124,19 @@ def export_users(
     return _export_records(ws, "user", path, salesforce_names)
 
 
-def _links(ws: Workspace, model: str, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _links(
+    ws: Workspace, model: str | None, sql: str, schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
     with ws.session() as session:
-        model_pk = lookup.model(session, model).pk
+        model_pk = lookup.model_or_active(session, model).pk
         return bulk.read_frame(session, sql.format(model_pk=int(model_pk)), schema)
 
 
 def export_user_territories(
-    ws: Workspace, path: Path | str, *, model: str, salesforce_names: bool = False
+    ws: Workspace, path: Path | str, *, model: str | None = None, salesforce_names: bool = False
 ) -> ExportResult:
-    """Write the user assignments of ``model``: user id, territory, its label, role."""
+    """Write the user assignments of ``model`` (default: the active one): user id,
+    territory, its label, role."""
     frame = _links(
         ws,
         model,
@@ -150,9 +156,10 @@ def export_user_territories(
 
 
 def export_assignments(
-    ws: Workspace, path: Path | str, *, model: str, salesforce_names: bool = False
+    ws: Workspace, path: Path | str, *, model: str | None = None, salesforce_names: bool = False
 ) -> ExportResult:
-    """Write the account assignments of ``model``: account, territory, label, cause, rule."""
+    """Write the account assignments of ``model`` (default: the active one): account,
+    territory, label, cause, rule."""
     frame = _links(
         ws,
         model,
@@ -176,10 +183,35 @@ def export_assignments(
     return _write(frame, path, "assignment")
 
 
+def export_exclusions(
+    ws: Workspace, path: Path | str, *, model: str | None = None, salesforce_names: bool = False
+) -> ExportResult:
+    """Write the exclusions of ``model`` (default: the active one), for people: account id,
+    account name, territory (developer name) and its label, one row per account kept out
+    of a territory's rules. ``salesforce dataloader`` writes them for Salesforce."""
+    frame = _links(
+        ws,
+        model,
+        "SELECT a.id, a.name, t.developer_name, t.name FROM exclusion e "
+        "JOIN account a ON a.pk = e.account_pk JOIN territory t ON t.pk = e.territory_pk "
+        "WHERE t.model_pk = {model_pk} ORDER BY t.developer_name, a.id",
+        {
+            "account": pl.String(),
+            "account_name": pl.String(),
+            "territory": pl.String(),
+            "territory_name": pl.String(),
+        },
+    )
+    if salesforce_names:
+        frame = frame.rename(_LINK_NAMES, strict=False)
+    return _write(frame, path, "exclusion")
+
+
 __all__ = [
     "ExportResult",
     "export_accounts",
     "export_assignments",
+    "export_exclusions",
     "export_opportunities",
     "export_user_territories",
     "export_users",

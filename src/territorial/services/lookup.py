@@ -46,15 +46,21 @@ def model(session: Session, key: str) -> TerritoryModelRow:
 
 
 def active_model(session: Session) -> TerritoryModelRow:
+    """The active model; a ``NotFound`` that says how to get one when none is active."""
     row = session.scalar(select(TerritoryModelRow).where(TerritoryModelRow.state == "active"))
     if row is None:
         raise NotFound(
-            "model", "(active)", hint="No model is active; activate one or name one with --model."
+            "model",
+            "(active)",
+            message="No model is active.",
+            hint="Name one with --model, or activate one with 'territorial model activate M' "
+            "(see 'territorial model list').",
         )
     return row
 
 
 def model_or_active(session: Session, key: str | None) -> TerritoryModelRow:
+    """The model named ``key``, or the active one when ``key`` is None or empty."""
     return model(session, key) if key else active_model(session)
 
 

@@ -35,10 +35,10 @@ from territorial.errors import Conflict, ValidationError
 from territorial.io.salesforce.metadata import Layout, read_metadata
 from territorial.io.salesforce.writer import SFDX_SOURCE, export_warnings, write_metadata
 from territorial.services import fields, lookup
-from territorial.services.dataloader import exclusion_note
 from territorial.services.models import ModelInfo
 from territorial.services.specs import read_spec, write_spec
 from territorial.services.workspace import Workspace
+from territorial.store import frames
 from territorial.store.schema import TerritoryModelRow, TerritoryTypeRow
 
 
@@ -338,6 +338,22 @@ def _stale_files(base: Path, layout: Layout, model: str, written: set[Path]) -> 
     ]
 
 
+def _exclusion_note(session: Session, model_row: TerritoryModelRow) -> str | None:
+    """Where the model's exclusions go, since metadata does not carry them."""
+    count = frames.load_exclusions(session, model_row.pk).height
+    if not count:
+        return None
+    name = model_row.developer_name
+    return (
+        f"{plural(count, 'exclusion')} (an account kept out of one territory's rules) "
+        f"{'is' if count == 1 else 'are'} not metadata: load "
+        "Territory2ObjectExclusion-insert-by-name.csv (or -insert.csv, by Territory2Id) of "
+        f"'territorial salesforce dataloader {name} DIR' before running the assignment rules "
+        "in Salesforce, or the accounts also land in the excluded territories; "
+        f"'territorial export exclusions --model {name} -o FILE' lists them"
+    )
+
+
 def export_salesforce_metadata(
     ws: Workspace, model: str, path: Path | str, *, layout: Layout = "sfdx", overwrite: bool = False
 ) -> SalesforceExport:
@@ -360,7 +376,7 @@ def export_salesforce_metadata(
     spec = read_spec(ws, model)
     with ws.session() as session:
         catalog = fields.catalog(session, "account")
-        excluded = exclusion_note(session, lookup.model(session, model).pk)
+        excluded = _exclusion_note(session, lookup.model(session, model))
     files = write_metadata(spec, base, layout=layout, catalog=catalog)
     stale = _stale_files(base, layout, spec.developer_name, {p.resolve() for p in files})
     for p in stale:

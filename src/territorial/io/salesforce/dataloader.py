@@ -1,4 +1,5 @@
-"""Data Loader files for Territory2 assignments, and the territory id map they need.
+"""Data Loader files for Territory2 assignments and exclusions, and the territory id map
+they need.
 
 Salesforce gives territories their ``Territory2Id`` only when the metadata is deployed, so
 every file is written twice: keyed by ``Territory2.DeveloperName`` (always), and by
@@ -119,6 +120,19 @@ def user_associations(frame: pl.DataFrame, id_map: Mapping[str, str] | None) -> 
     )
 
 
+def object_exclusions(frame: pl.DataFrame, id_map: Mapping[str, str] | None) -> pl.DataFrame:
+    """``Territory2ObjectExclusion`` rows: ObjectId (the account) and the territory whose
+    rules leave it out.
+
+    >>> frame = pl.DataFrame({"account": ["001A"], "territory": ["West"]})
+    >>> object_exclusions(frame, None).rows()
+    [('001A', 'West')]
+    >>> object_exclusions(frame, {"West": "0MI000000000001"}).columns
+    ['ObjectId', 'Territory2Id']
+    """
+    return frame.select(pl.col("account").alias("ObjectId"), _territory(frame, id_map))
+
+
 def opportunity_updates(frame: pl.DataFrame, id_map: Mapping[str, str] | None) -> pl.DataFrame:
     """Opportunity update rows: Id and the territory (blank clears it)."""
     return frame.select(pl.col("opportunity").alias("Id"), _territory(frame, id_map))
@@ -135,6 +149,7 @@ __all__ = [
     "MANUAL",
     "missing_territories",
     "object_associations",
+    "object_exclusions",
     "opportunity_updates",
     "read_id_map",
     "user_associations",
