@@ -15,6 +15,7 @@ from territorial.core.carve import CarveInfeasible, is_partition
 from territorial.core.carve.coverage import us_zip_table
 from territorial.errors import InputFileError, NotFound, TerritorialError, ValidationError
 from territorial.services import lookup
+from territorial.services.assignments import assign_account
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
 from territorial.services.demo import load_demo
 from territorial.services.models import activate_model
@@ -565,8 +566,7 @@ def test_new_account_in_empty_zip_of_split_area_lands_nearest(
     demo: Workspace, rebalance: bool
 ) -> None:
     """A ZIP5 with no account at carve time, where its ZIP3 is split between territories,
-    goes by rule to the territory whose accounts are nearest; a ZIP3 without carved
-    accounts stays unclaimed (it may belong elsewhere in the hierarchy)."""
+    goes by rule to the territory whose accounts are nearest."""
     options = dict(territories=None if rebalance else 4, rebalance=rebalance)
     result = carve_model(
         demo, BASE, parent="NA_West", name="Fill", potential=POTENTIAL, workload=WORKLOAD,
@@ -583,16 +583,71 @@ def test_new_account_in_empty_zip_of_split_area_lands_nearest(
         models=["Fill"],
     )  # fmt: skip
     assert [t for t in saved.territories["Fill"] if t in names] == [nearest]
-    # A West ZIP3 where no account was carved is left to the rest of the hierarchy.
+
+
+# New commercial accounts at ZIP codes where no account was (Washoe Valley NV, Jackson WY,
+# eastern Oregon, southeast Alaska, Pagosa Springs CO): the base model's state rules took them.
+NEW_WEST_ZIPS = ["89704", "83001", "97911", "97918", "99827", "99901", "81147"]
+
+
+def _new_account(
+    ws: Workspace, key: str, zip5: str, model: str, *, state: bool = True
+) -> list[str]:
+    """Save a commercial US account at ``zip5`` (in its state, unless ``state`` is false);
+    the territories ``model`` gives it."""
+    values = {"name": f"New {key}", "billing_country_code": "US", "billing_postal_code": zip5,
+              "annual_revenue": 2_000_000}  # fmt: skip
+    if state:
+        values["billing_state_code"] = us_zip_table().filter(pl.col("zip_code") == zip5)["state"][0]
+    return save_account(ws, f"001NEW{key}", values, models=[model]).territories[model]
+
+
+def test_new_accounts_in_carved_states_land_by_rule(demo: Workspace) -> None:
+    """ZIP3 areas without carved accounts in the states the carve covers are claimed whole
+    by the nearest carved territory, so new accounts there land as they did in the base
+    model, and the carved accounts are still assigned exactly as planned."""
+    result = carve_model(demo, BASE, parent="NA_West_Commercial", name="Cut", territories=8, seed=7)
+    run_rules(demo, "Cut")
+    _assert_run_matches_plan(demo, "Cut", result)
+    assert not any("ZIP3" in w for w in result.warnings)
+    names = {t.developer_name for t in result.territories}
+    for zip5 in NEW_WEST_ZIPS:
+        assert _new_account(demo, zip5, zip5, BASE)  # the base model's state rules
+        landed = [t for t in _new_account(demo, zip5, zip5, "Cut") if t in names]
+        assert len(landed) == 1, zip5
     carved = _in_scope_zip3(demo, result)
-    west = us_zip_table().filter(
-        pl.col("state").is_in(["CA", "OR", "WA", "NV", "AZ", "UT", "CO", "NM", "ID", "MT", "WY"]),
-        ~pl.col("zip_code").str.slice(0, 3).is_in(carved.implode()),
+    with demo.session() as session:
+        values = session.scalars(
+            select(RuleItemRow.value)
+            .join(RuleRow, RuleRow.pk == RuleItemRow.rule_pk)
+            .where(RuleRow.developer_name.like("%_Carve"), RuleItemRow.field.like("%PostalCode"))
+        ).all()
+    prefixes = {p for v in values for p in v.split(",")}
+    new_areas = {z[:3] for z in NEW_WEST_ZIPS} - set(carved)
+    assert new_areas and new_areas <= prefixes  # each one whole, as one 3-digit prefix
+
+
+def test_zip3_held_by_another_region_stays_unclaimed_and_is_reported(demo: Workspace) -> None:
+    """A ZIP3 of a carved state where a commercial account sits in another region's
+    territory is left to that territory, and the carve warns, naming it; another empty
+    ZIP3 of the same state is claimed."""
+    with demo.session() as session:
+        postal = session.scalars(select(Account.billing_postal_code)).all()
+    taken = {p.strip()[:3] for p in postal if p}
+    nevada = us_zip_table().filter(
+        pl.col("state") == "NV",
+        pl.col("lat").is_not_null(),
+        ~pl.col("zip_code").str.slice(0, 3).is_in(list(taken)),
     )
-    lonely = west["zip_code"][0]
-    saved = save_account(
-        demo, "001NEWLONELY0001", {"name": "Farco", "billing_country_code": "US",
-                                   "billing_postal_code": lonely},
-        models=["Fill"],
-    )  # fmt: skip
-    assert not set(saved.territories["Fill"]) & names
+    held_zip = nevada["zip_code"][0]
+    free_zip = nevada.filter(pl.col("zip_code").str.slice(0, 3) != held_zip[:3])["zip_code"][0]
+    _new_account(demo, "HELD", held_zip, BASE, state=False)  # no state: no state rule
+    assign_account(demo, BASE, "001NEWHELD", "Great_Lakes")
+    result = carve_model(demo, BASE, parent="NA_West_Commercial", name="Cut", territories=8, seed=7)
+    run_rules(demo, "Cut")
+    names = {t.developer_name for t in result.territories}
+    (warning,) = [w for w in result.warnings if "ZIP3" in w]
+    assert warning.startswith("1 US ZIP3 area in the carved states")
+    assert f"{held_zip[:3]} (NV: 1 account in Great_Lakes)" in warning
+    assert not set(_new_account(demo, "LATER", held_zip, "Cut")) & names
+    assert len(set(_new_account(demo, "FREE", free_zip, "Cut")) & names) == 1

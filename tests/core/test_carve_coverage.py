@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territorial.core.carve.coverage import fill_coverage, us_zip_table
+from territorial.core.carve.coverage import fill_coverage, open_areas, us_zip_table
 from territorial.core.carve.units import compact_prefixes
 
 # Two ZIP3 areas on a line of longitude, 0.1 degree (11 km) apart per step.
@@ -140,3 +140,23 @@ def test_fill_covers_every_located_code_and_changes_none_covered_before(
         assert not old[code] or old[code] == new[code]
     shuffled = fill_coverage(carved.sample(fraction=1.0, shuffle=True, seed=seed), zips=zips)
     assert shuffled.equals(filled)
+
+
+def test_empty_zip3_of_a_carved_state_goes_whole_to_the_nearest_territory() -> None:
+    """A ZIP3 without carved ZIP5s in a carved state is one prefix of the territory nearest
+    to most of its ZIP5s; a held ZIP3 and a ZIP3 of another state stay unclaimed."""
+    zips = pl.DataFrame(
+        {
+            "zip_code": ["94101", "94501", "95001", "95002", "95003", "95101", "97001"],
+            "lat": [37.0, 38.0, 37.1, 37.2, 37.9, 37.5, 37.05],
+            "long": [-122.0] * 7,
+            "state": ["CA", "CA", "CA", "CA", "CA", "CA", "OR"],
+        }
+    )
+    carved = _carved([("US", "94101", 0), ("US", "945", 1)])
+    filled = fill_coverage(carved, zips=zips, held=pl.Series(["951"]))
+    # 95001 and 95002 are nearer 94101 (0), 95003 nearer 94501 (1): 950 goes whole to 0.
+    assert filled.rows() == [("US", "95001", 0), ("US", "95002", 0), ("US", "95003", 0)]
+    rules = compact_prefixes(pl.concat([carved.select("country", "prefix", "territory"), filled]))
+    assert ("US", "950", 0) in rules.rows()
+    assert open_areas(carved, zips=zips).rows() == [("950", "CA"), ("951", "CA")]

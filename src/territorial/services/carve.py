@@ -5,7 +5,8 @@ into items (accounts or postal units), carves them (``territorial.core.carve``),
 base model and writes the carved territories under ``parent``: one postal-prefix rule per
 territory (its units, or the 5-character postal codes where it holds most of the accounts
 carved one by one, and the US ZIP codes without accounts nearest to them in the 3-digit
-areas the carve covers) and manual assignments for the exceptions (accounts carved away from
+areas the carve covers and in the other 3-digit areas of its states that no other region
+holds, ``carve_cover``) and manual assignments for the exceptions (accounts carved away from
 their postal code's territory, locked named accounts, accounts without a postal code).
 The usual run → compare → activate lifecycle then applies to the new model.
 
@@ -49,6 +50,7 @@ from territorial.services import audit, lookup, models
 from territorial.services.carve_plan import (
     Scope,
     current_and_locks,
+    held_by_others,
     item_label,
     load_scope,
     matched,
@@ -198,6 +200,7 @@ def carve_model(
     with ws.session() as session:
         base_row = lookup.model(session, base)
         scope = load_scope(session, base_row, parent, potential, workload)
+        held = held_by_others(session, base_row, scope)
         owners: RepPlan | None = None
         if carving_for_reps and rebalance:
             owners = plan_rebalance(session, scope.leaves, reps or (), reps_role)
@@ -253,7 +256,8 @@ def carve_model(
         pks = write_plan(session, model_row, scope, names, labels_new, rebalance)
         manual, too_long = write_rules_and_assignments(
             session, model_row, items, plan.assignment, pks, names,
-            pinned=pl.col("named") if lock_named else None,
+            pinned=pl.col("named") if lock_named else None, held=held,
+            parent=scope.parent.developer_name,
         )  # fmt: skip
         if owners:  # each new territory's rep is its owner
             session.add_all(

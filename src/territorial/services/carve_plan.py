@@ -22,6 +22,7 @@ from territorial.core.formula import compile_formula, formula_columns
 from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
+from territorial.services.carve_cover import held_areas, unclaimed_warning
 from territorial.store import bulk, frames
 from territorial.store.schema import (
     AccountAssignmentRow,
@@ -369,6 +370,14 @@ def _shared_rules(
     return shared or set()
 
 
+def held_by_others(session: Session, model: TerritoryModelRow, scope: Scope) -> pl.DataFrame:
+    """The US ZIP3 areas that accounts of other territories of the carved type hold in the
+    base ``model`` (``carve_cover.held_areas``): the carved rules leave them alone."""
+    rows = session.scalars(select(TerritoryRow).where(TerritoryRow.model_pk == model.pk))
+    shared = _shared_rules(session, model, {r.developer_name: r for r in rows}, scope)
+    return held_areas(session, model, scope, shared)
+
+
 def _drop_orphan_rules(session: Session, used: set[int]) -> None:
     """Delete the rules among ``used`` that no territory uses any more (the carved
     territories' own postal rules replace them)."""
@@ -390,15 +399,20 @@ def write_rules_and_assignments(
     pks: dict[str, int],
     names: list[str],
     pinned: pl.Expr | None = None,
+    held: pl.DataFrame | None = None,
+    parent: str = "the parent",
 ) -> tuple[int, list[str]]:
     """One postal rule per carved territory, manual assignments for the rest; returns the
-    number of manual assignments written and warnings (rules too long for Salesforce).
+    number of manual assignments written and warnings (rules too long for Salesforce, ZIP3
+    areas of the carved states left to the territories in ``held``).
 
     A territory's rule lists its postal units and, for accounts carved one by one, the
     5-character postal codes where it holds most of the carved accounts (its *coverage*), so
     new accounts there are assigned by rule. A US ZIP code without carved accounts, in a
     3-digit area that has some, goes to the territory of the nearest carved ZIP codes
-    (``fill_coverage``). Postal codes that all go to one territory are written as their
+    (``fill_coverage``), and so does a US ZIP3 area without carved accounts in a state that
+    has some, unless ``held`` (``zip3, territory, accounts``: see ``held_by_others``) names
+    it. Postal codes that all go to one territory are written as their
     shared 3- or 4-character prefix. An account not covered by its own territory's
     rule — its postal code went mostly elsewhere, it has none, or ``pinned`` marks it (named
     accounts kept by hand) — gets a manual assignment, and an exclusion from the territory
@@ -418,8 +432,9 @@ def write_rules_and_assignments(
     )
     coverage = _coverage(singles)
     carved = pl.concat([units, coverage.select("country", "prefix", "territory")])
+    zip3s = held["zip3"].unique() if held is not None else None
     filled = fill_coverage(
-        carved.join(_places(items.accounts), on=["country", "prefix"], how="left")
+        carved.join(_places(items.accounts), on=["country", "prefix"], how="left"), held=zip3s
     )
     rules = compact_prefixes(pl.concat([carved, filled]))
     long = _write_rules(session, model, rules, pks, names)
@@ -460,6 +475,8 @@ def write_rules_and_assignments(
         if long
         else []
     )
+    if held is not None:
+        warnings += unclaimed_warning(carved, held, parent)
     return manual.height, warnings
 
 
@@ -587,6 +604,7 @@ def item_label(key: str) -> str:
 __all__ = [
     "Scope",
     "current_and_locks",
+    "held_by_others",
     "item_label",
     "load_scope",
     "matched",

@@ -6,9 +6,12 @@ went to one territory. A ZIP5 without an account at carve time, under a prefix s
 territories, matches no carved rule, and a new account there would land nowhere.
 :func:`fill_coverage` gives every such US ZIP5 (from the offline ``zipcodes`` table,
 :func:`us_zip_table`) the territory of the nearest carved ZIP5 around it, so every known
-ZIP5 of a ZIP3 holding carved accounts has a territory. ZIP3 areas without carved accounts
-are left alone: they may belong to another part of the hierarchy. Other countries have no
-table and are left as they are.
+ZIP5 of a ZIP3 holding carved accounts has a territory. A ZIP3 area without carved accounts
+in a state that holds some (by the table's state of the carved ZIP5s) goes whole to the
+nearest carved territory, unless the caller says it is ``held``: it holds accounts of
+another part of the hierarchy (another region's territory), which a carve must not claim.
+:func:`open_areas` lists the ZIP3 areas of the carved states without carved accounts.
+Other countries have no table and are left as they are.
 """
 
 from __future__ import annotations
@@ -54,9 +57,15 @@ def us_zip_table() -> pl.DataFrame:
     ).sort("zip_code")
 
 
-def fill_coverage(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> pl.DataFrame:
+def fill_coverage(
+    carved: pl.DataFrame,
+    *,
+    zips: pl.DataFrame | None = None,
+    held: pl.Series | None = None,
+) -> pl.DataFrame:
     """``(country, prefix, territory)`` rows giving a territory to every known US ZIP5 that
-    holds no carved accounts, in the ZIP3 areas that hold some.
+    holds no carved accounts, in the ZIP3 areas that hold some, and in the ZIP3 areas of
+    the carved states that hold none, except the ``held`` ones (ZIP3s).
 
     ``carved`` holds the carved ``(country, prefix, territory)`` rows, with ``latitude`` and
     ``longitude`` (degrees, may be null): where the accounts of each are, used for a carved
@@ -70,6 +79,10 @@ def fill_coverage(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> 
     * A ZIP4 without carved ZIP5s, in a ZIP3 with some, goes whole to one territory: the
       one whose carved ZIP5s of that ZIP3 are nearest to most of its ZIP5s (ties: the
       nearer one, then the lower territory), so it compacts to one 4-character prefix.
+    * A ZIP3 without carved ZIP5s (:func:`open_areas`, needs a ``state`` column in
+      ``zips``), unless ``held``, goes whole to one territory: the one whose carved ZIP5s
+      (anywhere) are nearest to most of its ZIP5s in the carved states (same ties), so it
+      compacts to one 3-character prefix.
 
     Equally near carved ZIP5s at distinct places go to the lowest ZIP5, and carved ZIP5s at
     one place count as the lowest of them. ZIP5s under a carved 3- or 4-character unit
@@ -82,24 +95,110 @@ def fill_coverage(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> 
     >>> fill_coverage(carved, zips=zips).rows()
     [('US', '94102', 0), ('US', '94111', 1), ('US', '94112', 1)]
     """
-    empty = carved.clear().select("country", "prefix", "territory")
     us = carved.filter(pl.col("country") == US)
-    five = us.filter(pl.col("prefix").str.contains(r"^[0-9]{5}$"))
-    if five.is_empty():
-        return empty
-    table = (zips if zips is not None else us_zip_table()).select(
-        pl.col("zip_code").alias("prefix"), pl.col("lat").cast(pl.Float64), "long"
+    given = zips if zips is not None else us_zip_table()
+    table = given.select(
+        pl.col("zip_code").alias("prefix"),
+        pl.col("lat").cast(pl.Float64),
+        pl.col("long").cast(pl.Float64),
+        state=pl.col("state") if "state" in given.columns else pl.lit(None, pl.String),
     )
+    five = us.filter(pl.col("prefix").str.contains(r"^[0-9]{5}$"))
     located = _located(five, table)
     candidates = _uncovered(table, us)
-    one_way = _one_way(five, candidates)
-    rest = candidates.join(one_way, on="prefix", how="anti")
-    in_zip4 = _nearest(located, rest, 4)
-    in_zip3 = _nearest(located, rest.join(in_zip4, on="prefix", how="anti"), 3)
-    found = pl.concat([one_way, in_zip4.select("prefix", "territory"), _whole_zip4(in_zip3)])
-    return found.sort("prefix").select(
-        pl.lit(US).alias("country"), "prefix", pl.col("territory").cast(carved.schema["territory"])
+    found = [_new_areas(_sources(located, us, table), candidates, us, table, held)]
+    if not five.is_empty():
+        one_way = _one_way(five, candidates)
+        rest = candidates.join(one_way, on="prefix", how="anti")
+        in_zip4 = _nearest(located, rest, 4)
+        in_zip3 = _nearest(located, rest.join(in_zip4, on="prefix", how="anti"), 3)
+        found += [one_way, in_zip4.select("prefix", "territory"), _whole(in_zip3, 4)]
+    return (
+        pl.concat(found)
+        .sort("prefix")
+        .select(
+            pl.lit(US).alias("country"),
+            "prefix",
+            pl.col("territory").cast(carved.schema["territory"]),
+        )
     )
+
+
+def open_areas(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``zip3, state`` of the ZIP3 areas without carved US rows that have ZIP5s in a state
+    holding carved ones (the table's ``state`` of the carved ZIP5s, or of the ZIP5s under a
+    carved 3- or 4-character unit): the areas :func:`fill_coverage` claims unless held.
+
+    >>> zips = pl.DataFrame({"zip_code": ["94101", "95001", "97001"], "lat": [37.0, 36.9,
+    ...     45.0], "long": [-122.0, -122.0, -122.5], "state": ["CA", "CA", "OR"]})
+    >>> carved = pl.DataFrame({"country": ["US"], "prefix": ["94101"], "territory": [0]})
+    >>> open_areas(carved, zips=zips).rows()
+    [('950', 'CA')]
+    """
+    given = zips if zips is not None else us_zip_table()
+    if "state" not in given.columns:
+        return pl.DataFrame(schema={"zip3": pl.String, "state": pl.String})
+    table = given.select(pl.col("zip_code").alias("prefix"), "state")
+    us = carved.filter(pl.col("country") == US)
+    states = _under(us, table).select("state").drop_nulls().unique()
+    taken = us.select(zip3=pl.col("prefix").str.slice(0, 3)).unique()
+    return (
+        table.join(states, on="state", how="semi")
+        .select(zip3=pl.col("prefix").str.slice(0, 3), state="state")
+        .join(taken, on="zip3", how="anti")
+        .unique()
+        .sort("zip3", "state")
+    )
+
+
+def _under(us: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """The table's rows under each carved US row (its ZIP5, or the ZIP5s of its 3- or
+    4-character unit), with the carved row's ``territory`` (rows without one are left out)."""
+    parts = []
+    for size in (3, 4, 5):
+        carved = us.filter(pl.col("prefix").str.len_chars() == size).select(
+            head="prefix", territory="territory"
+        )
+        parts.append(
+            table.with_columns(head=pl.col("prefix").str.slice(0, size))
+            .join(carved, on="head")
+            .drop("head")
+        )
+    return pl.concat(parts)
+
+
+def _sources(located: pl.DataFrame, us: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """Where each territory is: its located carved ZIP5s and the located ZIP5s of its
+    carved 3- or 4-character units (``prefix, territory, lat, long``)."""
+    units = us.filter(pl.col("prefix").str.len_chars() < 5)
+    inside = _under(units, table).filter(pl.col("lat").is_not_null() & pl.col("long").is_not_null())
+    return pl.concat(
+        [
+            located.select("prefix", pl.col("territory").cast(pl.Int64), "lat", "long"),
+            inside.select("prefix", pl.col("territory").cast(pl.Int64), "lat", "long"),
+        ]
+    ).sort("prefix", "territory")
+
+
+def _new_areas(
+    sources: pl.DataFrame,
+    candidates: pl.DataFrame,
+    us: pl.DataFrame,
+    table: pl.DataFrame,
+    held: pl.Series | None,
+) -> pl.DataFrame:
+    """``prefix, territory`` of the candidates in the open, unheld ZIP3 areas
+    (:func:`open_areas`), each area whole to the territory nearest to most of its ZIP5s in
+    the carved states."""
+    areas = open_areas(us, zips=table.rename({"prefix": "zip_code"}))
+    if held is not None:
+        areas = areas.filter(~pl.col("zip3").is_in(held.implode()))
+    targets = candidates.with_columns(zip3=pl.col("prefix").str.slice(0, 3)).join(
+        areas, on=["zip3", "state"], how="semi"
+    )
+    if sources.is_empty():
+        return targets.select("prefix", territory=pl.lit(None, pl.Int64)).clear()
+    return _whole(_nearest(sources, targets.drop("zip3"), 0), 3)
 
 
 def _located(five: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
@@ -152,8 +251,9 @@ def _one_way(five: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
 
 def _nearest(located: pl.DataFrame, candidates: pl.DataFrame, size: int) -> pl.DataFrame:
     """``prefix, territory, distance`` (km) of each candidate whose area (first ``size``
-    characters) holds carved ZIP5s: the territory of the nearest of them."""
-    area = pl.col("prefix").str.slice(0, size).alias("area")
+    characters; all of them for 0) holds carved ZIP5s: the territory of the nearest of
+    them."""
+    area = (pl.col("prefix").str.slice(0, size) if size else pl.lit("0")).alias("area")
     sources = located.with_columns(area).unique(
         ["area", "lat", "long"], keep="first", maintain_order=True
     )
@@ -175,19 +275,19 @@ def _nearest(located: pl.DataFrame, candidates: pl.DataFrame, size: int) -> pl.D
     )
 
 
-def _whole_zip4(nearest: pl.DataFrame) -> pl.DataFrame:
-    """Each ZIP4's ZIP5s all given the territory nearest to most of them (ties: the
-    nearer one, then the lower territory)."""
-    zip4 = pl.col("prefix").str.slice(0, 4).alias("zip4")
+def _whole(nearest: pl.DataFrame, size: int) -> pl.DataFrame:
+    """The ZIP5s of each area (first ``size`` characters) all given the territory nearest
+    to most of them (ties: the nearer one, then the lower territory)."""
+    area = pl.col("prefix").str.slice(0, size).alias("area")
     votes = (
-        nearest.group_by(zip4, "territory")
+        nearest.group_by(area, "territory")
         .agg(pl.len().alias("n"), pl.col("distance").min())
-        .sort(["zip4", "n", "distance", "territory"], descending=[False, True, False, False])
-        .group_by("zip4", maintain_order=True)
+        .sort(["area", "n", "distance", "territory"], descending=[False, True, False, False])
+        .group_by("area", maintain_order=True)
         .first()
     )
-    chosen = votes.select("zip4", chosen="territory")
-    return nearest.with_columns(zip4).join(chosen, on="zip4").select("prefix", territory="chosen")
+    chosen = votes.select("area", chosen="territory")
+    return nearest.with_columns(area).join(chosen, on="area").select("prefix", territory="chosen")
 
 
 def _points(frame: pl.DataFrame) -> np.ndarray:
@@ -197,4 +297,4 @@ def _points(frame: pl.DataFrame) -> np.ndarray:
     return np.column_stack([xyz, area * _AREA_GAP_KM])
 
 
-__all__ = ["fill_coverage", "us_zip_table"]
+__all__ = ["fill_coverage", "open_areas", "us_zip_table"]

@@ -1,0 +1,107 @@
+"""Which US ZIP3 areas a carve may claim beyond the ones holding carved accounts.
+
+A carve's postal rules cover the ZIP3 areas of the states that hold carved accounts
+(``core.carve.coverage``), except the areas *held* by another part of the hierarchy: where
+accounts sit in a territory of the carved leaves' type outside the carve's scope, and would
+also satisfy the rules every carved territory keeps beside its postal rule (the segment's
+``Commercial_Revenue`` and ``US_Accounts`` in the demo). Claiming such an area would put
+those accounts in two territories of one type; an enterprise account of the same region, in
+an enterprise territory the carved commercial rules never take, does not hold its area.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from territorial.core.carve.coverage import US, open_areas
+from territorial.core.carve.units import postal_code
+from territorial.core.engine.expressions import literal_types, prepare, rule_expr
+from territorial.core.rules.compile import compile_rule, required_fields
+from territorial.services import fields
+from territorial.services.runs import model_input
+from territorial.store import frames
+from territorial.store.schema import TerritoryModelRow, TerritoryRow
+
+if TYPE_CHECKING:
+    from territorial.services.carve_plan import Scope
+
+EXAMPLES = 5
+"""Areas named in the warning about areas left unclaimed."""
+
+
+def held_areas(
+    session: Session, model: TerritoryModelRow, scope: Scope, shared: set[int]
+) -> pl.DataFrame:
+    """``zip3, territory, accounts``: US ZIP3 areas holding accounts of territories of the
+    carved leaves' type outside the scope in ``model`` that the carved territories' shared
+    rules (pks in ``model``; none when it combines rules with 'any') would take."""
+    empty = pl.DataFrame(schema={"zip3": pl.String, "territory": pl.String, "accounts": pl.UInt32})
+    rows = list(session.scalars(select(TerritoryRow).where(TerritoryRow.model_pk == model.pk)))
+    types = {leaf.type_pk for leaf in scope.leaves}
+    inside = set(scope.subtree)
+    outside = {r.pk: r.developer_name for r in rows if r.type_pk in types and r.pk not in inside}
+    if not outside:
+        return empty
+    assigned = frames.load_assignments(session, model.pk, territory_pks=list(outside))
+    if assigned.is_empty():
+        return empty
+    catalog = fields.catalog(session, "account")
+    rules = [
+        compile_rule(rule, catalog)
+        for rule in model_input(session, model).rules
+        if rule.id in shared and rule.active
+    ]
+    wanted = {*required_fields(rules), "billing_country_code", "billing_postal_code"}
+    where = frames.in_list("account.pk", assigned["account_pk"].unique().to_list())
+    accounts = frames.load_accounts(session, catalog, wanted, where=where)
+    accounts = prepare(accounts, rules, fields=literal_types(rules))
+    taken = accounts.filter(
+        pl.all_horizontal([pl.lit(True), *(rule_expr(r) for r in rules)]),
+        pl.col("billing_country_code").str.strip_chars().str.to_uppercase() == US,
+    ).select(account_pk="pk", zip3=postal_code().str.slice(0, 3))
+    return (
+        taken.filter(pl.col("zip3").str.contains(r"^[0-9]{3}$"))
+        .join(assigned.select("account_pk", "territory_pk"), on="account_pk")
+        .with_columns(territory=pl.col("territory_pk").replace_strict(outside))
+        .group_by("zip3", "territory")
+        .agg(accounts=pl.len())
+        .sort("zip3", "territory")
+    )
+
+
+def unclaimed_warning(carved: pl.DataFrame, held: pl.DataFrame, parent: str) -> list[str]:
+    """A warning naming how many ZIP3 areas of the carved states the carved rules leave to
+    other territories (``held``), with a few examples and the territories holding them."""
+    areas = open_areas(carved).join(held, on="zip3")
+    if areas.is_empty():
+        return []
+    per_area = (
+        areas.group_by("zip3")
+        .agg(
+            pl.col("state").unique().sort().str.join("/"),
+            pl.col("territory").unique().sort().str.join(", "),
+            pl.col("accounts").sum(),
+        )
+        .sort("zip3")
+    )
+    states = ", ".join(sorted(areas["state"].unique()))
+    shown = "; ".join(
+        f"{z} ({s}: {n} account{'s' if n != 1 else ''} in {t})"
+        for z, s, t, n in per_area.head(EXAMPLES).iter_rows()
+    )
+    more = ", ..." if per_area.height > EXAMPLES else ""
+    return [
+        f"{per_area.height} US ZIP3 area{'s' if per_area.height != 1 else ''} in the carved "
+        f"states ({states}) hold{'s' if per_area.height == 1 else ''} no carved account but "
+        f"accounts of territories outside {parent}, so the carved rules leave "
+        f"{'it' if per_area.height == 1 else 'them'} to those territories: {shown}{more}. A new "
+        "account there that belongs under the carved territories lands in none of them; "
+        "add a rule by hand if it should."
+    ]
+
+
+__all__ = ["held_areas", "unclaimed_warning"]
