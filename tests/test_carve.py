@@ -10,15 +10,24 @@ import pytest
 from sqlalchemy import or_, select
 from typer.testing import CliRunner
 
+from territorial.cli import carve as carve_cli
 from territorial.cli.app import app
 from territorial.core.carve import CarveInfeasible, is_partition
 from territorial.core.carve.coverage import us_zip_table
-from territorial.errors import InputFileError, NotFound, TerritorialError, ValidationError
+from territorial.errors import (
+    Conflict,
+    InputFileError,
+    NotFound,
+    TerritorialError,
+    ValidationError,
+)
+from territorial.services import carve as carve_service
 from territorial.services import lookup
 from territorial.services.assignments import assign_account
+from territorial.services.audit import log as audit_log
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
 from territorial.services.demo import load_demo
-from territorial.services.models import activate_model
+from territorial.services.models import activate_model, clone_model, list_models
 from territorial.services.online import save_account
 from territorial.services.reports import multi_territory_accounts
 from territorial.services.runs import run_rules
@@ -651,3 +660,158 @@ def test_zip3_held_by_another_region_stays_unclaimed_and_is_reported(demo: Works
     assert f"{held_zip[:3]} (NV: 1 account in Great_Lakes)" in warning
     assert not set(_new_account(demo, "LATER", held_zip, "Cut")) & names
     assert len(set(_new_account(demo, "FREE", free_zip, "Cut")) & names) == 1
+
+
+def _models(ws: Workspace) -> list[str]:
+    return [m.developer_name for m in list_models(ws)]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_failure_after_the_clone_leaves_no_model(
+    demo: Workspace, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    """The clone and the carve are one transaction: a failure (or Ctrl-C) while writing the
+    carved territories leaves no half-made model, and the same command then succeeds."""
+    before = _models(demo)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise failure("interrupted while writing")
+
+    monkeypatch.setattr(carve_service, "write_rules_and_assignments", broken)
+    options = dict(parent="NA_West", territories=3, balance=["accounts"], tolerance=0.5, seed=1)
+    with pytest.raises(failure):
+        carve_model(demo, BASE, name="Half", **options)  # type: ignore[arg-type]
+    assert _models(demo) == before
+    monkeypatch.undo()
+    carve_model(demo, BASE, name="Half", **options)  # type: ignore[arg-type]
+    assert _models(demo) == [*before, "Half"]
+
+
+def test_carve_refuses_a_model_never_run(demo: Workspace) -> None:
+    """A clone (or a carved model) has no rule assignments until it is run: carving it
+    would see only the accounts assigned by hand."""
+    clone_model(demo, BASE, "Unrun Clone")
+    for options in ({"territories": 3}, {"rebalance": True}):
+        with pytest.raises(Conflict) as info:
+            carve_model(demo, "Unrun_Clone", parent="NA_West", name="X", **options)  # type: ignore[arg-type]
+        assert "'Unrun_Clone' has never been run" in str(info.value)
+        assert "'territorial run Unrun_Clone', then carve again" in str(info.value)
+    carved = carve_model(demo, BASE, parent="NA_West", name="Carved", territories=3,
+                         balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
+    with pytest.raises(Conflict, match="'territorial run Carved'"):
+        carve_model(demo, "Carved", parent="NA_West", name="Again", rebalance=True)
+    run_rules(demo, "Carved")
+    again = carve_model(demo, "Carved", parent="NA_West", name="Again", rebalance=True,
+                        balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
+    assert again.plan.height >= carved.plan.height  # every account, not only the manual ones
+
+
+def test_taken_model_name_is_refused_before_carving(
+    demo: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the carve was computed")
+
+    monkeypatch.setattr(carve_service, "carve", not_reached)
+    options = dict(parent="NA_West", territories=3)
+    with pytest.raises(Conflict) as info:
+        carve_model(demo, BASE, name="FY2027 Territories", **options)  # type: ignore[arg-type]
+    assert "'FY2027_Territories' already exists" in str(info.value)
+    assert "Choose another name or pass --developer-name" in str(info.value)
+    with pytest.raises(Conflict) as info:
+        carve_model(demo, BASE, name="New", developer_name="fy2027_territories", **options)  # type: ignore[arg-type]
+    assert "Choose another developer name (--developer-name)." in str(info.value)
+    assert "or pass --developer-name" not in str(info.value)
+
+
+def test_rebalance_refuses_fewer_territories_than_it_keeps(demo: Workspace) -> None:
+    with pytest.raises(ValidationError) as info:
+        carve_model(demo, BASE, parent="NA_West_Commercial", name="Fewer", rebalance=True,
+                    territories=4)  # fmt: skip
+    assert "--rebalance keeps the 6 current territories under 'NA_West_Commercial'" in str(
+        info.value
+    )
+    assert "at least 6, not 4" in str(info.value) and "without --rebalance" in str(info.value)
+    assert "Fewer" not in _models(demo)
+
+
+def test_territories_without_owner_are_named_and_the_audit_reproduces_the_carve(
+    demo: Workspace,
+) -> None:
+    """Carving 8 territories from 6 leaves leaves some without a Territory Owner: the
+    warning names exactly those. The audit entry holds every option that shaped the plan,
+    so the same carve can be made again from it."""
+    result = carve_model(
+        demo, BASE, parent="NA_West_Commercial", name="Eight", territories=8, seed=4,
+        balance=["potential", "accounts"], tolerance={"potential": 0.2, "accounts": 0.3},
+        potential=POTENTIAL, workload=WORKLOAD, lock_named=True, keep=0.5, max_distance=6000,
+    )  # fmt: skip
+    owned = {t for ts in _owners_of(demo, "Eight").values() for t in ts}
+    vacant = [t.developer_name for t in result.territories if t.developer_name not in owned]
+    assert vacant
+    warning = next(w for w in result.warnings if "no Territory Owner" in w)
+    assert f"({', '.join(vacant)})" in warning
+    assert f"'territorial user assign Eight USER {vacant[0]} --role \"Territory Owner\"'" in (
+        warning
+    )
+    entry = next(e for e in audit_log(demo, model="Eight") if e.action == "model.carve")
+    options = dict(entry.after or {})
+    options.pop("reps")
+    listed = options.pop("reps_listed")
+    assert listed is None
+    base, parent = options.pop("base"), options.pop("parent")
+    again = carve_model(demo, base, parent=parent, name="Eight again", **options)
+    assert again.plan["territory"].to_list() == result.plan["territory"].to_list()
+    reps = _west_owners(demo)[:2]
+    carve_model(
+        demo, BASE, parent="NA_West", name="Two", reps=[Rep(reps[0], capacity=2), Rep(reps[1])],
+        balance=["accounts"], tolerance=0.5, seed=1,
+    )  # fmt: skip
+    entry = next(e for e in audit_log(demo, model="Two") if e.action == "model.carve")
+    assert entry.after is not None and entry.after["reps_listed"] == [
+        {"user": reps[0], "home_latitude": None, "home_longitude": None, "capacity": 2},
+        {"user": reps[1], "home_latitude": None, "home_longitude": None, "capacity": None},
+    ]
+
+
+def _carve_cli(db_url: str, name: str, *extra: str) -> object:
+    return CliRunner().invoke(
+        app,
+        ["--database", db_url, "carve", BASE, "--parent", "NA_West", "--territories", "3",
+         "--balance", "accounts", "--tolerance", "0.5", "--name", name, *extra],
+    )  # fmt: skip
+
+
+def test_cli_checks_output_paths_before_carving(
+    demo: Workspace, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A --map, --chart or --plan path that cannot be written is refused before anything
+    is computed; a file that fails to write later leaves neither the model nor any file."""
+    demo.close()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    file = out_dir / "x.db"
+    file.write_text("")
+    cases = {
+        ("--map", str(file / "m.png")): f"--map {file / 'm.png'}: {file} is not a folder",
+        ("--chart", str(out_dir / "none" / "c.png")): (
+            f"folder {out_dir / 'none'} does not exist. Create the folder first"
+        ),
+        ("--plan", str(out_dir / "none" / "p.csv")): "Cannot write --plan",
+    }  # fmt: skip
+    for option, text in cases.items():
+        out = _carve_cli(db_url, "Bad", *option)
+        assert out.exit_code == 1 and text in " ".join(out.output.split()), out.output  # type: ignore[attr-defined]
+    assert not (out_dir / "none").exists()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(carve_cli.maps, "save_map", full_disk)
+    out = _carve_cli(db_url, "Full", "--map", str(out_dir / "m.png"),
+                     "--plan", str(out_dir / "p.csv"))  # fmt: skip
+    assert out.exit_code == 1  # type: ignore[attr-defined]
+    assert "Cannot write --map" in out.output and "No space left on device" in out.output  # type: ignore[attr-defined]
+    assert list(out_dir.iterdir()) == [file]  # no plan, no temporary file
+    listed = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", "model", "list"])
+    assert "Bad" not in listed.output and "Full" not in listed.output

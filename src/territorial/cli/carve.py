@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from matplotlib.figure import Figure
 
 from territorial.cli._common import (
     OutputFormat,
@@ -18,6 +22,7 @@ from territorial.cli._common import (
 )
 from territorial.errors import ValidationError
 from territorial.io import charts, maps
+from territorial.io.outputs import Staged, check_output
 from territorial.io.tabular import write_table
 from territorial.services import carve as service
 
@@ -121,9 +126,27 @@ def carve(
             f"Cannot write the plan as {plan_file.suffix or '(no extension)'!r} ({plan_file}).",
             hint="Name the plan file .csv or .parquet.",
         )
+    outputs = {"--chart": chart, "--map": map_file, "--plan": plan_file}
+    for option, path in outputs.items():
+        if path is not None:
+            check_output(path, option)
     rep_list = service.read_reps(reps) if reps is not None else None
     ws = workspace(ctx)
-    with progress() as bar:
+    staged = Staged()
+
+    def write_files(result: service.CarveResult) -> None:
+        """The files, under temporary names, before the model commits; published after."""
+        if chart is not None:
+            for target, figure in _charts(result, chart):
+                staged.write(target, "--chart", partial(charts.save, figure))
+        if map_file is not None:
+            title = f"{result.model.name}: {len(result.territories)} territories"
+            draw = partial(maps.save_map, result.plan, centres=result.centres, title=title)
+            staged.write(map_file, "--map", draw)
+        if plan_file is not None:
+            staged.write(plan_file, "--plan", partial(write_table, result.plan))
+
+    with progress() as bar, _discarding(staged):
         task = bar.add_task("Carving", total=len(service.STAGES))
 
         def on_stage(stage: str) -> None:
@@ -136,17 +159,22 @@ def carve(
             lock_named=lock_named, potential=potential, workload=workload, keep=keep,
             max_distance=max_distance, seed=seed, developer_name=developer_name,
             reps=rep_list, reps_role=reps_from_users, on_stage=on_stage,
+            before_commit=write_files,
         )  # fmt: skip
     _print(ctx, result)
-    if chart is not None:
-        for path in _charts(result, chart):
-            message(f"Wrote {path}.")
-    if map_file is not None:
-        title = f"{result.model.name}: {len(result.territories)} territories"
-        message(f"Wrote {maps.save_map(result.plan, map_file, result.centres, title=title)}.")
-    if plan_file is not None:
-        write_table(result.plan, plan_file)
-        message(f"Wrote {plan_file} ({result.plan.height:,} accounts).")
+    for path in staged.publish():
+        rows = f" ({result.plan.height:,} accounts)" if path == plan_file else ""
+        message(f"Wrote {path}{rows}.")
+
+
+@contextmanager
+def _discarding(staged: Staged) -> Iterator[None]:
+    """Remove the staged files when the carve fails or is interrupted (nothing committed)."""
+    try:
+        yield
+    except BaseException:
+        staged.discard()
+        raise
 
 
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
@@ -203,7 +231,8 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
     )
 
 
-def _charts(result: service.CarveResult, path: Path) -> list[Path]:
+def _charts(result: service.CarveResult, path: Path) -> list[tuple[Path, Figure]]:
+    """One balance chart per measure: the first at ``path``, the others at PATH-measure."""
     written = []
     for i, m in enumerate(result.quality.balance.measures):
         target = path if i == 0 else path.with_name(f"{path.stem}-{m.name}{path.suffix}")
@@ -212,5 +241,5 @@ def _charts(result: service.CarveResult, path: Path) -> list[Path]:
         fig = charts.balance_figure(
             names, values, title=f"{m.name} per territory", band=m.tolerance
         )
-        written.append(charts.save(fig, target))
+        written.append((target, fig))
     return written

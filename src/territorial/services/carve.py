@@ -25,7 +25,7 @@ The reps live in ``carve_reps``; loading the scope and writing the plan in ``car
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -46,7 +46,7 @@ from territorial.core.carve import (
 )
 from territorial.core.carve.units import build_items
 from territorial.errors import ValidationError
-from territorial.services import audit, lookup, models
+from territorial.services import audit, lookup, models, runs
 from territorial.services.carve_plan import (
     Scope,
     current_and_locks,
@@ -59,6 +59,7 @@ from territorial.services.carve_plan import (
     successor_names,
     territory_names,
     users_to_carry,
+    without_owner,
     write_plan,
     write_rules_and_assignments,
 )
@@ -151,6 +152,7 @@ def carve_model(
     reps: Sequence[Rep] | None = None,
     reps_role: str | None = None,
     on_stage: Callable[[str], None] | None = None,
+    before_commit: Callable[[CarveResult], None] | None = None,
 ) -> CarveResult:
     """Carve the accounts under ``parent`` in ``base`` into a new planning model ``name``.
 
@@ -186,6 +188,15 @@ def carve_model(
         territory at home (``carve_reps.plan_rebalance``).
         Without reps, a carve from scratch gives the users of every replaced leaf to the
         carved territory that keeps most of its accounts (``TerritoryLoad.users_from``).
+    before_commit
+        Called with the result once the new model is written, before it is committed: an
+        exception there leaves nothing written (the CLI writes its chart, map and plan
+        files here, under temporary names).
+
+    The base model must have been run (its rule assignments are the scope), and ``name``
+    (or ``developer_name``) must be free; both are checked before anything is computed.
+    The clone and the carve are written in one transaction: a failure or an interruption
+    leaves no model behind.
     """
     import time
 
@@ -199,6 +210,13 @@ def carve_model(
     stage("load")
     with ws.session() as session:
         base_row = lookup.model(session, base)
+        models.check_new_model_name(session, name, developer_name)
+        runs.require_run(
+            session,
+            base_row,
+            why="a carve would see only the accounts assigned by hand",
+            then="carve again",
+        )
         scope = load_scope(session, base_row, parent, potential, workload)
         held = held_by_others(session, base_row, scope)
         owners: RepPlan | None = None
@@ -247,9 +265,11 @@ def carve_model(
     carrying = not rebalance and not owners
     successors = successor_names(scope, current[account_item], after, names) if carrying else {}
     stage("write")
-    info = models.clone_model(ws, base, name, developer_name=developer_name)
-    with ws.session() as session:
-        model_row = lookup.model(session, info.developer_name)
+    with ws.session() as session:  # the clone and the carve commit together or not at all
+        source = lookup.model(session, base)
+        model_row = models.clone(
+            session, source, name, actor=ws.actor, developer_name=developer_name
+        )
         carried, dropped = (
             users_to_carry(session, model_row, scope, successors) if carrying else ([], [])
         )
@@ -276,6 +296,7 @@ def carve_model(
                 " their users were not carried over; assign them with 'territorial user "
                 "assign' or carve more territories."
             )
+        warnings.extend(without_owner(session, model_row, pks, names, OWNER_ROLE))
         audit.record(
             session,
             actor=ws.actor,
@@ -290,26 +311,39 @@ def carve_model(
                 "units": units,
                 "seed": seed,
                 "rebalance": rebalance,
+                "balance": wanted,
+                "tolerance": tolerances,
+                "potential": potential,
+                "workload": workload,
+                "lock_named": lock_named,
+                "keep": keep,
+                "max_distance": max_distance,
+                "reps_role": reps_role,
+                "reps_listed": [asdict(r) for r in reps] if reps is not None else None,
                 "reps": dict(zip(names, owners.owners, strict=True)) if owners else None,
             },
         )
+        session.flush()
         info = models.model_info(session, model_row)
-    result = _result(
-        info,
-        problem,
-        items,
-        plan,
-        names,
-        labels_new,
-        quality,
-        scope,
-        after,
-        time.perf_counter() - started,
-        warnings,
-        (owners.owners, owners.owner_names) if owners else ([], []),
-        successors,
-    )
-    return replace(result, manual_assignments=manual)
+        result = _result(
+            info,
+            problem,
+            items,
+            plan,
+            names,
+            labels_new,
+            quality,
+            scope,
+            after,
+            time.perf_counter() - started,
+            warnings,
+            (owners.owners, owners.owner_names) if owners else ([], []),
+            successors,
+        )
+        result = replace(result, manual_assignments=manual)
+        if before_commit is not None:
+            before_commit(result)
+    return result
 
 
 def _centres(homes: Sequence[tuple[float, float] | None]) -> np.ndarray:

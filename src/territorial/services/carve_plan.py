@@ -174,6 +174,12 @@ def territory_names(
             f"--territories must be at least 2 to carve, not {territories}.",
             hint="Pass --territories K with K of 2 or more.",
         )
+    if rebalance and territories is not None and territories < len(existing):
+        raise ValidationError(
+            f"--rebalance keeps the {len(existing)} current territories under {prefix!r}; "
+            f"--territories must be at least {len(existing)}, not {territories}.",
+            hint="Pass a larger --territories, or carve from scratch without --rebalance.",
+        )
     k = max(territories or 0, len(existing))
     if k < 1:
         raise ValidationError(
@@ -188,6 +194,31 @@ def territory_names(
             new.append(candidate)
         number += 1
     return k, existing + new, new
+
+
+def without_owner(
+    session: Session, model: TerritoryModelRow, pks: dict[str, int], names: list[str], role: str
+) -> list[str]:
+    """A warning naming the carved territories where nobody holds ``role`` (the owner):
+    new territories beyond the replaced leaves' successors, or a kept leaf that was vacant."""
+    owned = set(
+        session.scalars(
+            select(UserAssignmentRow.territory_pk).where(
+                UserAssignmentRow.territory_pk.in_(list(pks.values())),
+                UserAssignmentRow.role == role,
+            )
+        )
+    )
+    vacant = [n for n in names if pks[n] not in owned]
+    if not vacant:
+        return []
+    listed = ", ".join(vacant[:8]) + (", ..." if len(vacant) > 8 else "")
+    one = len(vacant) == 1
+    return [
+        f"{len(vacant)} carved territor{'y has' if one else 'ies have'} no {role} "
+        f"({listed}): assign one with 'territorial user assign {model.developer_name} USER "
+        f'{vacant[0]} --role "{role}"\'.'
+    ]
 
 
 def current_and_locks(
@@ -613,6 +644,7 @@ __all__ = [
     "successor_names",
     "territory_names",
     "users_to_carry",
+    "without_owner",
     "write_plan",
     "write_rules_and_assignments",
 ]

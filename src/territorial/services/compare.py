@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from territorial.core.compare import Comparison, Side, compare_sides
 from territorial.core.model import ModelState
-from territorial.errors import Conflict, ValidationError
+from territorial.errors import ValidationError
 from territorial.io.tabular import write_table
 from territorial.services import lookup
 from territorial.services.reports import (
@@ -28,9 +27,10 @@ from territorial.services.reports import (
     load_accounts,
     load_model,
 )
+from territorial.services.runs import require_run
 from territorial.services.workspace import Workspace
 from territorial.store.bulk import read_frame
-from territorial.store.schema import RuleAssociationRow, RuleRow, RunRow, TerritoryModelRow
+from territorial.store.schema import TerritoryModelRow
 
 
 @dataclass(frozen=True)
@@ -88,25 +88,6 @@ def _side(session: Session, row: TerritoryModelRow) -> tuple[ModelFrames, Side]:
     return data, side
 
 
-def require_run(session: Session, row: TerritoryModelRow) -> None:
-    """Refuse a model whose rules were never run: none of its accounts are assigned by rule
-    yet, so comparing it would report them all as unassigned. A model without active rules
-    attached to a territory (manual assignments only) needs no run."""
-    has_rules = session.scalar(
-        select(RuleAssociationRow.pk)
-        .join(RuleRow, RuleRow.pk == RuleAssociationRow.rule_pk)
-        .where(RuleRow.model_pk == row.pk, RuleRow.active)
-        .limit(1)
-    )
-    ran = session.scalar(select(RunRow.pk).where(RunRow.model_pk == row.pk).limit(1))
-    if has_rules is not None and ran is None:
-        raise Conflict(
-            f"Model {row.developer_name!r} has never been run: its rules have assigned no "
-            "account yet, so the comparison would show their accounts as unassigned.",
-            hint=f"Run it first: 'territorial run {row.developer_name}', then compare again.",
-        )
-
-
 def compare_models(
     ws: Workspace, a: str, b: str | None = None, *, measure: str = DEFAULT_MEASURE
 ) -> ModelComparison:
@@ -123,7 +104,12 @@ def compare_models(
                 hint="Name two different models, or one plan to compare with the active model.",
             )
         for row in (before_row, after_row):
-            require_run(session, row)
+            require_run(
+                session,
+                row,
+                why="the comparison would show their accounts as unassigned",
+                then="compare again",
+            )
         before_frames, before = _side(session, before_row)
         after_frames, after = _side(session, after_row)
         accounts = load_accounts(session, measure)
@@ -164,4 +150,4 @@ def write_comparison(comparison: ModelComparison, folder: Path | str) -> list[Pa
     return written
 
 
-__all__ = ["ModelComparison", "compare_models", "require_run", "write_comparison"]
+__all__ = ["ModelComparison", "compare_models", "write_comparison"]

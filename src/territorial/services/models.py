@@ -109,7 +109,9 @@ def check_new_model_name(session: Session, name: str, dev_name: str | None) -> s
     if taken is not None:
         raise Conflict(
             f"A model with developer name {taken.developer_name!r} already exists.",
-            hint="Choose another name or pass --developer-name.",
+            hint="Choose another developer name (--developer-name)."
+            if dev_name is not None
+            else "Choose another name or pass --developer-name.",
         )
     return dev
 
@@ -201,33 +203,47 @@ def clone_model(
     """
     with ws.session() as session:
         source = lookup.model(session, key)
-        dev = check_new_model_name(session, name, developer_name)
-        target = TerritoryModelRow(
-            developer_name=dev,
-            name=name.strip(),
-            description=source.description,
-            state=ModelState.PLANNING,
-            rule_combination=source.rule_combination,
-            settings=source.settings,
-            cloned_from_pk=source.pk,
-            created_at=audit.now(),
-        )
-        session.add(target)
-        session.flush()
-        territory_map = _copy_territories(session, source.pk, target.pk)
-        rule_map = _copy_rules(session, source.pk, target.pk)
-        _copy_links(session, territory_map, rule_map, source.pk, target.pk)
-        audit.record(
-            session,
-            actor=ws.actor,
-            action="model.clone",
-            entity="model",
-            key=dev,
-            model_pk=target.pk,
-            before={"source": source.developer_name},
-            after=_snapshot(target),
-        )
+        target = clone(session, source, name, actor=ws.actor, developer_name=developer_name)
         return model_info(session, target)
+
+
+def clone(
+    session: Session,
+    source: TerritoryModelRow,
+    name: str,
+    *,
+    actor: str,
+    developer_name: str | None = None,
+) -> TerritoryModelRow:
+    """:func:`clone_model` inside the caller's transaction, so a command that goes on to
+    change the clone (``territorial carve``) commits both together or neither."""
+    dev = check_new_model_name(session, name, developer_name)
+    target = TerritoryModelRow(
+        developer_name=dev,
+        name=name.strip(),
+        description=source.description,
+        state=ModelState.PLANNING,
+        rule_combination=source.rule_combination,
+        settings=source.settings,
+        cloned_from_pk=source.pk,
+        created_at=audit.now(),
+    )
+    session.add(target)
+    session.flush()
+    territory_map = _copy_territories(session, source.pk, target.pk)
+    rule_map = _copy_rules(session, source.pk, target.pk)
+    _copy_links(session, territory_map, rule_map, source.pk, target.pk)
+    audit.record(
+        session,
+        actor=actor,
+        action="model.clone",
+        entity="model",
+        key=dev,
+        model_pk=target.pk,
+        before={"source": source.developer_name},
+        after=_snapshot(target),
+    )
+    return target
 
 
 def _copy_territories(session: Session, source_pk: int, target_pk: int) -> dict[int, int]:
@@ -577,6 +593,7 @@ __all__ = [
     "activate_model",
     "archive_model",
     "check_new_model_name",
+    "clone",
     "clone_model",
     "create_model",
     "delete_model",

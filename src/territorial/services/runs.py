@@ -30,7 +30,7 @@ from territorial.core.rules.compile import (
     required_fields,
 )
 from territorial.core.text import plural
-from territorial.errors import LifecycleError, ValidationError
+from territorial.errors import Conflict, LifecycleError, ValidationError
 from territorial.services import audit, fields, lookup
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
@@ -158,6 +158,27 @@ def require_assignable(model_row: TerritoryModelRow, *, hint: str | None = None)
         raise LifecycleError(
             f"Model {model_row.developer_name!r} is {model_row.state}; its assignments are frozen.",
             hint=hint or "Preview instead (--preview), or activate the model first.",
+        )
+
+
+def require_run(session: Session, row: TerritoryModelRow, *, why: str, then: str) -> None:
+    """Refuse a model whose rules were never run: none of its accounts are assigned by rule
+    yet (a clone or a carve copies only manual assignments), so ``why`` (what would go
+    wrong: "the comparison would show their accounts as unassigned") and the hint says to
+    run it, ``then`` ("compare again"). A model without active rules attached to a
+    territory (manual assignments only) needs no run."""
+    has_rules = session.scalar(
+        select(RuleAssociationRow.pk)
+        .join(RuleRow, RuleRow.pk == RuleAssociationRow.rule_pk)
+        .where(RuleRow.model_pk == row.pk, RuleRow.active)
+        .limit(1)
+    )
+    ran = session.scalar(select(RunRow.pk).where(RunRow.model_pk == row.pk).limit(1))
+    if has_rules is not None and ran is None:
+        raise Conflict(
+            f"Model {row.developer_name!r} has never been run: its rules have assigned no "
+            f"account yet, so {why}.",
+            hint=f"Run it first: 'territorial run {row.developer_name}', then {then}.",
         )
 
 
@@ -403,6 +424,7 @@ __all__ = [
     "execute_run",
     "model_input",
     "require_assignable",
+    "require_run",
     "run_rules",
     "subtree_pks",
     "write_difference",
