@@ -122,24 +122,42 @@ class FormulaError(ValidationError):
     "Formula '1 +* 2', at character 4 ('*'): invalid syntax."
     >>> str(FormulaError("1 +", "invalid syntax", position=4))
     "Formula '1 +', at the end: invalid syntax."
+
+    ``option`` names the option the formula was given to, when there is one:
+
+    >>> str(FormulaError("-annual_revenue", "3 accounts are below 0", option="--potential"))
+    "--potential formula '-annual_revenue': 3 accounts are below 0."
     """
 
     code = "invalid_formula"
 
     def __init__(
-        self, formula: str, message: str, *, position: int | None = None, hint: str | None = None
+        self,
+        formula: str,
+        message: str,
+        *,
+        position: int | None = None,
+        option: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.formula = formula
         self.position = position
+        self.option = option
         where = ""
         if position is not None and 0 < position <= len(formula):
             where = f", at character {position} ({formula[position - 1]!r})"
         elif position is not None:
             where = ", at the end"
-        super().__init__(f"Formula {formula!r}{where}: {message}.", hint=hint)
+        what = f"{option} formula" if option else "Formula"
+        super().__init__(f"{what} {formula!r}{where}: {message}.", hint=hint)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "formula": self.formula, "position": self.position}
+        return {
+            **super().to_dict(),
+            "formula": self.formula,
+            "position": self.position,
+            "option": self.option,
+        }
 
 
 @dataclass(frozen=True)

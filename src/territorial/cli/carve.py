@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -13,10 +15,10 @@ from matplotlib.figure import Figure
 
 from territorial.cli._common import (
     OutputFormat,
+    console,
     message,
     progress,
     render,
-    report,
     state,
     workspace,
 )
@@ -32,11 +34,20 @@ def _tolerance(text: str) -> float | dict[str, float]:
     try:
         if "=" not in text:
             return float(text)
-        pairs = (part.split("=", 1) for part in text.split(",") if part.strip())
-        return {k.strip(): float(v) for k, v in pairs}
+        out: dict[str, float] = {}
+        for part in (p for p in text.split(",") if p.strip()):
+            measure, value = part.split("=", 1)
+            if measure.strip() in out:
+                raise ValidationError(
+                    f"--tolerance gives {measure.strip()!r} twice ({text!r}).",
+                    hint="Give each measure once: potential=0.05,accounts=0.1.",
+                )
+            out[measure.strip()] = float(value)
+        return out
     except ValueError as err:
         raise ValidationError(
-            f"Cannot read tolerance {text!r}.", hint="Write 0.05 or potential=0.05,accounts=0.1."
+            f"Cannot read --tolerance {text!r}.",
+            hint="Write 0.05 or potential=0.05,accounts=0.1.",
         ) from err
 
 
@@ -52,7 +63,11 @@ def carve(
         str, typer.Option(help="Measures to balance: potential, accounts, workload.")
     ] = "potential,accounts,workload",
     tolerance: Annotated[
-        str, typer.Option(help="Relative tolerance: 0.05, or potential=0.05,accounts=0.1.")
+        str,
+        typer.Option(
+            help="Relative tolerance above 0 and below 1: 0.05, or per balanced measure "
+            "potential=0.05,accounts=0.1 (others 0.05)."
+        ),
     ] = "0.05",
     units: Annotated[str, typer.Option(help="Carve accounts, or postal units zip3 or zip5.")] = (
         "account"
@@ -69,19 +84,23 @@ def carve(
     lock_named: Annotated[
         bool, typer.Option("--lock-named", help="Named (manually assigned) accounts stay put.")
     ] = False,
-    keep: Annotated[float, typer.Option(help="Weight for keeping an account where it is.")] = 1.0,
+    keep: Annotated[
+        float, typer.Option(help="Weight (0 or more) for keeping an account where it is.")
+    ] = 1.0,
     max_distance: Annotated[
-        float | None, typer.Option(help="Most km from an account to its territory's centre.")
+        float | None,
+        typer.Option(help="Most km (above 0) from an account to its territory's centre."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Same seed, same plan.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Same seed (0 or more), same plan.")] = 0,
     developer_name: Annotated[
         str | None, typer.Option(help="Developer name of the new model.")
     ] = None,
     reps: Annotated[
         Path | None,
         typer.Option(
-            help="Carve one territory per rep listed in this CSV/Parquet file: user (id or "
-            "email), optional home_latitude, home_longitude, capacity (else the user's)."
+            help="Carve one territory per rep listed in this CSV/Parquet file: user (id, "
+            "email in any case, or name), optional home_latitude, home_longitude, capacity "
+            "(else the user's); no other columns."
         ),
     ] = None,
     reps_from_users: Annotated[
@@ -115,6 +134,9 @@ def carve(
     is carved per rep, centred on the rep's home and sized by the rep's capacity; the rep
     becomes its 'Territory Owner'. With --rebalance too, each current territory is sized by
     its owners' capacities and a listed rep who owns none gets a new territory at home.
+
+    --format json prints one object: the territories, the quality report (fractions) and
+    the warnings; --format csv prints the territories only (the summary goes to stderr).
 
     Example: territorial carve FY27 --parent NA_West --territories 8 --name "FY28 West" --seed 7
     """
@@ -178,28 +200,44 @@ def _discarding(staged: Staged) -> Iterator[None]:
 
 
 def _print(ctx: typer.Context, result: service.CarveResult) -> None:
+    """Table: the territories, the balance and a summary sentence. JSON: one object with
+    the territories, the quality report and the warnings. CSV: the territories only (the
+    quality figures are in the JSON form); the summary goes to stderr with the warnings."""
     carried = any(t.users_from for t in result.territories)
     owned = any(t.owner for t in result.territories)
-    machine = state(ctx).format is not OutputFormat.table  # ids to join on
+    fmt = state(ctx).format
+    machine = fmt is not OutputFormat.table  # ids to join on
     rows: list[dict[str, Any]] = [
         {"territory": t.developer_name, "new": "yes" if t.new else "", "accounts": t.accounts}
         | ({"owner": t.owner_name or t.owner or ""} if owned else {})
         | ({"owner id": t.owner or ""} if owned and machine else {})
         | ({"users from": t.users_from or ""} if carried else {})
-        | {f"{m} Δ%": round(100 * d, 1) for m, d in t.deviations.items()}
+        | {f"{m} Δ%": round(100 * d, 2) for m, d in t.deviations.items()}
         for t in result.territories
     ]
-    render(ctx, rows, title=f"Carved territories of {result.model.developer_name}")
     q = result.quality
-    balance = [
-        {"measure": m.name, "tolerance %": round(100 * m.tolerance, 1),
-         "within tolerance %": round(100 * m.within_tolerance, 1),
-         "max deviation %": round(100 * m.max_deviation, 1), "CV": round(m.cv, 4),
-         "±5 %": round(100 * m.within[0], 1), "±10 %": round(100 * m.within[1], 1),
-         "±15 %": round(100 * m.within[2], 1), "Gini": round(m.gini, 4)}
-        for m in q.balance.measures
-    ]  # fmt: skip
-    render(ctx, balance, title="Balance")
+    if fmt is OutputFormat.json:
+        document = {
+            "model": result.model.developer_name,
+            "territories": rows,
+            "quality": _quality(q),
+            "manual_assignments": result.manual_assignments,
+            "seconds": round(result.seconds, 3),
+            "warnings": result.warnings,
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        render(ctx, rows, title=f"Carved territories of {result.model.developer_name}")
+    if fmt is OutputFormat.table:
+        balance = [
+            {"measure": m.name, "tolerance %": round(100 * m.tolerance, 3),
+             "within tolerance %": round(100 * m.within_tolerance, 1),
+             "max deviation %": round(100 * m.max_deviation, 1), "CV": round(m.cv, 4),
+             "±5 %": round(100 * m.within[0], 1), "±10 %": round(100 * m.within[1], 1),
+             "±15 %": round(100 * m.within[2], 1), "Gini": round(m.gini, 4)}
+            for m in q.balance.measures
+        ]  # fmt: skip
+        render(ctx, balance, title="Balance")
     for warning in result.warnings:
         message(f"[yellow]Warning:[/yellow] {warning}")
     contiguity = (
@@ -207,8 +245,7 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         else f"; {q.contiguity.fragments} non-contiguous piece(s), "
         f"{q.contiguity.enclaves} enclave(s)"
     )  # fmt: skip
-    report(
-        ctx,
+    sentence = (
         f"Wrote planning model {result.model.developer_name} in {result.seconds:.1f} s. "
         f"Compactness {q.compactness_km:.1f} km to the centre "
         f"({q.compactness_ratio:.2f}× unconstrained k-means){contiguity}. Disruption: "
@@ -217,18 +254,39 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         f"{result.plan.height - result.manual_assignments:,} accounts are assigned by the "
         f"carved postal rules, {result.manual_assignments:,} by hand. "
         f"Next: 'territorial run {result.model.developer_name}', then "
-        f"'territorial compare {result.model.developer_name}'.",
-        {
-            "model": result.model.developer_name,
-            "territories": len(result.territories),
-            "compactness_km": round(q.compactness_km, 3),
-            "compactness_ratio": round(q.compactness_ratio, 4),
-            "fragments": None if q.contiguity is None else q.contiguity.fragments,
-            "manual_assignments": result.manual_assignments,
-            **{f"moved_{k}": round(v, 6) for k, v in q.disruption.items()},
-            "seconds": round(result.seconds, 3),
-        },
+        f"'territorial compare {result.model.developer_name}'."
     )
+    if fmt is OutputFormat.table:
+        console.print(sentence, highlight=False, soft_wrap=True)
+    else:
+        message(sentence)
+
+
+def _quality(q: service.CarveQuality) -> dict[str, Any]:
+    """The quality report for --format json: fractions, not percentages."""
+    return {
+        "balance": [
+            {
+                "measure": m.name,
+                "target": m.target,
+                "tolerance": m.tolerance,
+                "within_tolerance": m.within_tolerance,
+                "max_deviation": m.max_deviation,
+                "cv": m.cv,
+                "gini": m.gini,
+                "within_5": m.within[0],
+                "within_10": m.within[1],
+                "within_15": m.within[2],
+            }
+            for m in q.balance.measures
+        ],
+        "compactness_km": round(q.compactness_km, 3),
+        "kmeans_km": round(q.kmeans_km, 3),
+        "compactness_ratio": round(q.compactness_ratio, 4),
+        "fragments": None if q.contiguity is None else q.contiguity.fragments,
+        "enclaves": None if q.contiguity is None else q.contiguity.enclaves,
+        "disruption": {k: round(v, 6) for k, v in q.disruption.items()},
+    }
 
 
 def _charts(result: service.CarveResult, path: Path) -> list[tuple[Path, Figure]]:

@@ -45,8 +45,15 @@ from territorial.core.carve import (
     unit_graph,
 )
 from territorial.core.carve.units import build_items
+from territorial.core.text import percent, plural
 from territorial.errors import ValidationError
-from territorial.services import audit, lookup, models, runs
+from territorial.services import audit, fields, lookup, models, runs
+from territorial.services.carve_inputs import (
+    check_locations,
+    check_measures,
+    check_options,
+)
+from territorial.services.carve_inputs import tolerances as carve_tolerances
 from territorial.services.carve_plan import (
     Scope,
     current_and_locks,
@@ -203,7 +210,8 @@ def carve_model(
     started = time.perf_counter()
     stage = on_stage or (lambda _s: None)
     wanted = _measures(balance)
-    tolerances = _tolerances(tolerance, wanted)
+    check_options(keep=keep, max_distance=max_distance, seed=seed)
+    tolerances = carve_tolerances(tolerance, wanted, MEASURES)
     carving_for_reps = reps is not None or reps_role is not None
     if carving_for_reps:
         check_rep_options(territories)
@@ -219,6 +227,15 @@ def carve_model(
         )
         scope = load_scope(session, base_row, parent, potential, workload)
         held = held_by_others(session, base_row, scope)
+        where = scope.parent.developer_name
+        formulas = {"potential": potential, "workload": workload}
+        check_measures(
+            scope.accounts,
+            {m: f for m, f in formulas.items() if m in wanted},
+            fields.catalog(session, "account"),
+            where=where,
+        )
+        unlocated = check_locations(scope.accounts, where=where)
         owners: RepPlan | None = None
         if carving_for_reps and rebalance:
             owners = plan_rebalance(session, scope.leaves, reps or (), reps_role)
@@ -260,6 +277,7 @@ def carve_model(
         _warnings(quality, problem)
         + mixed_branches(scope, rebalance)
         + mostly_named(scope, lock_named)
+        + _unlocated(unlocated)
     )
     # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
     carrying = not rebalance and not owners
@@ -319,7 +337,7 @@ def carve_model(
                 "keep": keep,
                 "max_distance": max_distance,
                 "reps_role": reps_role,
-                "reps_listed": [asdict(r) for r in reps] if reps is not None else None,
+                "reps_listed": [_rep_entry(r) for r in reps] if reps is not None else None,
                 "reps": dict(zip(names, owners.owners, strict=True)) if owners else None,
             },
         )
@@ -363,15 +381,20 @@ def _measures(balance: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(balance))
 
 
-def _tolerances(tolerance: float | dict[str, float], wanted: list[str]) -> dict[str, float]:
-    given = tolerance if isinstance(tolerance, dict) else dict.fromkeys(wanted, tolerance)
-    out = {m: float(given.get(m, 0.05)) for m in wanted}
-    bad = [m for m, t in out.items() if not 0 < t < 1]
-    if bad:
-        raise ValidationError(
-            f"Tolerance of {', '.join(bad)} must be between 0 and 1.", hint="0.05 is ±5 %."
-        )
-    return out
+def _rep_entry(rep: Rep) -> dict[str, object]:
+    """What the audit keeps of a listed rep: what shapes the plan, not where it was read."""
+    entry = asdict(rep)
+    return {key: entry[key] for key in ("user", "home_latitude", "home_longitude", "capacity")}
+
+
+def _unlocated(count: int) -> list[str]:
+    if not count:
+        return []
+    return [
+        f"{plural(count, 'account')} without coordinates {'was' if count == 1 else 'were'} "
+        "placed at the centre of the accounts in their postal code (or 3-character postal "
+        "area); import their latitude and longitude to carve them where they are."
+    ]
 
 
 def _quality(
@@ -416,10 +439,11 @@ def _warnings(quality: CarveQuality, problem: CarveProblem) -> list[str]:
     out = []
     for m in quality.balance.measures:
         if m.within_tolerance < 1.0:
+            outside = round((1 - m.within_tolerance) * problem.k)
             out.append(
-                f"{m.name}: {1 - m.within_tolerance:.0%} of territories outside ±{m.tolerance:.0%}"
-                f" (worst {m.max_deviation:+.1%}); the binding constraint is the {m.name} "
-                "tolerance: widen it, use smaller units, or unlock accounts."
+                f"{m.name}: {outside} of {problem.k} territories outside ±{percent(m.tolerance)}"
+                f" (worst {percent(m.max_deviation, sign=True)}); the binding constraint is the "
+                f"{m.name} tolerance: widen it, use smaller units, or unlock accounts."
             )
     if quality.contiguity is not None and not quality.contiguity.contiguous:
         out.append(f"{quality.contiguity.fragments} territory piece(s) are not contiguous.")

@@ -85,6 +85,7 @@ def load_scope(
     numeric = {*potential_columns.values(), *workload_columns.values()}
     wanted = {
         "id",
+        "name",
         "latitude",
         "longitude",
         "billing_country_code",

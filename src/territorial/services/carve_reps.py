@@ -11,6 +11,7 @@ a listed rep who owns no leaf gets a new territory centred on their home.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from territorial.core import tree
-from territorial.errors import ValidationError
+from territorial.errors import NotFound, ValidationError
 from territorial.io.tabular import fail, read_table
 from territorial.services import lookup
 from territorial.store.schema import (
@@ -43,6 +44,10 @@ class Rep:
     home_latitude: float | None = None
     home_longitude: float | None = None
     capacity: float | None = None
+    file: str | None = None
+    """The reps file the rep was read from (errors name it), if any."""
+    row: int | None = None
+    """The rep's row in that file (the header is row 1)."""
 
 
 @dataclass(frozen=True)
@@ -74,30 +79,88 @@ class RepHome:
     name: str = ""
 
 
+REPS_COLUMNS = ("user", "home_latitude", "home_longitude", "capacity")
+"""The columns of a reps file (any case); ``user`` is required."""
+_RANGES = {
+    "home_latitude": (-90.0, 90.0, "a latitude is within ±90 degrees"),
+    "home_longitude": (-180.0, 180.0, "a longitude is within ±180 degrees"),
+}
+
+
 def read_reps(path: Path | str) -> list[Rep]:
-    """Reps from a CSV or Parquet file: ``user`` (id or email), optional ``home_latitude``,
-    ``home_longitude`` and ``capacity`` (empty: taken from the user's record)."""
+    """Reps from a CSV or Parquet file: ``user`` (id, email or exact name), optional
+    ``home_latitude``, ``home_longitude`` and ``capacity`` (empty: taken from the user's
+    record). Any other column is refused (a misspelt ``capcity`` would otherwise be
+    ignored), as are values that are not numbers, out-of-range coordinates and capacities
+    of 0 or less, each with its row and column."""
     table = read_table(path)
-    frame = table.frame
+    frame = table.frame.rename(_reps_columns(path, table.frame.columns))
     if "user" not in frame.columns:
-        raise fail(path, "missing column 'user'", hint="name each rep by user id or email")
-    numbers = ("home_latitude", "home_longitude", "capacity")
+        raise fail(path, "missing column 'user'", row=1, hint="name each rep by user id or email")
     out = []
     for i, row in enumerate(frame.iter_rows(named=True)):
+        line = table.rows([i])[0]
         user = (row["user"] or "").strip()
         if not user:
-            raise fail(path, "empty user", row=table.rows([i])[0], column="user")
+            raise fail(path, "empty user", row=line, column="user")
         values: dict[str, float | None] = {}
-        for column in numbers:
-            text = (row.get(column) or "").strip()
-            try:
-                values[column] = float(text) if text else None
-            except ValueError:
-                raise fail(
-                    path, f"{text!r} is not a number", row=table.rows([i])[0], column=column
-                ) from None
-        out.append(Rep(user, **values))
+        for column in REPS_COLUMNS[1:]:
+            values[column] = _reps_number(path, row.get(column), line, column)
+        out.append(Rep(user, **values, file=str(path), row=line))
     return out
+
+
+def _reps_columns(path: Path | str, headers: Sequence[str]) -> dict[str, str]:
+    """The file's headers renamed to ``REPS_COLUMNS``; unknown or repeated ones refused."""
+    renames: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in headers:
+        column = header.strip().lower()
+        if column not in REPS_COLUMNS:
+            unknown.append(header)
+        elif column in renames.values():
+            raise fail(path, f"column {header!r} appears twice", row=1, hint="keep one")
+        else:
+            renames[header] = column
+    if unknown:
+        guesses = [
+            f"{close[0]!r} for {u!r}"
+            for u in unknown
+            if (close := difflib.get_close_matches(u.strip().lower(), REPS_COLUMNS, n=1))
+        ]
+        raise fail(
+            path,
+            f"unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown)}",
+            row=1,
+            hint=("did you mean " + ", ".join(guesses) + "? " if guesses else "")
+            + f"the columns are {', '.join(REPS_COLUMNS)}",
+        )
+    return renames
+
+
+def _reps_number(path: Path | str, value: str | None, line: int, column: str) -> float | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise fail(path, f"{text!r} is not a number", row=line, column=column)
+    if column == "capacity" and number <= 0:
+        raise fail(
+            path,
+            f"capacity {text} is not above 0",
+            row=line,
+            column=column,
+            hint="1.0 is a full-time rep, 0.5 half-time; leave it empty to use the user's",
+        )
+    low, high, rule = _RANGES.get(column, (-math.inf, math.inf, ""))
+    if not low <= number <= high:
+        raise fail(path, f"{text} is out of range", row=line, column=column, hint=rule)
+    return number
 
 
 def check_rep_options(territories: int | None) -> None:
@@ -220,9 +283,33 @@ def _listed(session: Session, reps: Sequence[Rep]) -> dict[int, tuple[SalesUser,
     """The listed reps' users by pk, in the listed order; a rep listed twice is an error."""
     given: dict[int, tuple[SalesUser, Rep]] = {}
     for rep in reps:
-        user = lookup.user(session, rep.user)
+        try:
+            user = lookup.user(session, rep.user)
+        except NotFound as err:
+            if rep.file is None:
+                raise
+            raise fail(
+                rep.file,
+                f"user {rep.user!r} not found",
+                row=rep.row,
+                column="user",
+                hint="give a user's id, email or exact name; import users first with "
+                "'territorial import users FILE'",
+            ) from err
         if user.pk in given:
-            raise ValidationError(f"Rep {rep.user!r} is listed twice.", hint="List each rep once.")
+            first = given[user.pk][1]
+            if rep.file is None:
+                raise ValidationError(
+                    f"Rep {rep.user!r} is listed twice.", hint="List each rep once."
+                )
+            also = f", as {first.user!r}" if first.user != rep.user else ""
+            raise fail(
+                rep.file,
+                f"rep {rep.user!r} is listed twice: row {first.row} names the same user{also}",
+                row=rep.row,
+                column="user",
+                hint="list each rep once",
+            )
         given[user.pk] = (user, rep)
     return given
 
@@ -265,6 +352,7 @@ def _descendants(session: Session, model: TerritoryModelRow, root: int) -> list[
 
 __all__ = [
     "OWNER_ROLE",
+    "REPS_COLUMNS",
     "Rep",
     "RepHome",
     "RepPlan",

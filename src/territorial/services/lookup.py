@@ -88,9 +88,10 @@ def rule(session: Session, model_row: TerritoryModelRow, key: str) -> RuleRow:
 
 
 def user(session: Session, key: str) -> SalesUser:
-    """A user by external id, email or exact name."""
-    for column in (SalesUser.id, SalesUser.email, SalesUser.name):
-        rows = list(session.scalars(select(SalesUser).where(column == key)))
+    """A user by external id, email (in any case) or exact name."""
+    by_email = func.lower(SalesUser.email) == key.strip().lower()
+    for condition in (SalesUser.id == key, SalesUser.email == key, by_email, SalesUser.name == key):
+        rows = list(session.scalars(select(SalesUser).where(condition)))
         if len(rows) == 1:
             return rows[0]
     raise NotFound("user", key, hint="Import users first ('territorial import users FILE').")

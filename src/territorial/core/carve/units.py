@@ -77,7 +77,8 @@ def build_items(
     ``accounts`` needs ``id``, ``latitude``, ``longitude``, ``billing_country_code``,
     ``billing_postal_code`` and the ``measures`` columns; ``alone`` marks accounts that
     are items of their own. An account without coordinates sits at its unit's centroid,
-    or at the centroid of all accounts.
+    else at the centroid of the accounts sharing its country and 5-character postal code,
+    else its 3-character postal area, else of all accounts.
 
     >>> df = pl.DataFrame({"id": ["a", "b", "c"], "latitude": [37.0, 37.2, None],
     ...     "longitude": [-122.0, -122.2, None], "billing_country_code": ["US"] * 3,
@@ -96,8 +97,15 @@ def build_items(
     frame = frame.with_columns(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2]).with_columns(
         pl.col(c).fill_nan(None) for c in ("x", "y", "z")
     )
+    country = pl.col("billing_country_code").fill_null("") + pl.lit(":")
+    areas = [country + postal_code().str.slice(0, n) for n in (5, 3)]
     frame = frame.with_columns(
-        pl.col(c).fill_null(pl.col(c).mean().over("key")).fill_null(pl.col(c).mean()).fill_null(0.0)
+        pl.col(c)
+        .fill_null(pl.col(c).mean().over("key"))
+        .fill_null(pl.when(areas[0].is_not_null()).then(pl.col(c).mean().over(areas[0])))
+        .fill_null(pl.when(areas[1].is_not_null()).then(pl.col(c).mean().over(areas[1])))
+        .fill_null(pl.col(c).mean())
+        .fill_null(0.0)
         for c in ("x", "y", "z")
     )
     grouped = (
