@@ -162,11 +162,11 @@ def carve(
             for target, figure in _charts(result, chart):
                 staged.write(target, "--chart", partial(charts.save, figure))
         if map_file is not None:
-            title = f"{result.model.name}: {len(result.territories)} territories"
+            title = result.model.name
             draw = partial(maps.save_map, result.plan, centres=result.centres, title=title)
             staged.write(map_file, "--map", draw)
         if plan_file is not None:
-            staged.write(plan_file, "--plan", partial(write_table, result.plan))
+            staged.write(plan_file, "--plan", partial(write_table, result.plan.drop("region")))
 
     with progress() as bar, _discarding(staged):
         task = bar.add_task("Carving", total=len(service.STAGES))

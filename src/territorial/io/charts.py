@@ -46,7 +46,15 @@ def balance_figure(
     band: float = BAND,
 ) -> Figure:
     """Bars per unit with the mean and the target band (mean ± ``band``); bars outside the
-    band are red. The value axis reads 250k, 1.2M, 30B."""
+    band are red. The value axis reads 250k, 1.2M, 30B; the legend sits above the plot, at
+    the right of the title, clear of the bars.
+
+    Examples
+    --------
+    >>> fig = balance_figure(["A", "B"], [10.0, 12.0], title="accounts")
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['target ±10%', 'mean 11']
+    """
     mean = sum(values) / len(values) if values else 0.0
     low, high = mean * (1 - band), mean * (1 + band)
     with _style():
@@ -59,7 +67,14 @@ def balance_figure(
         ax.set_xticks(range(len(units)), list(units), rotation=60, ha="right")
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
-        ax.legend(loc="upper right", frameon=False)
+        ax.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=2,
+            frameon=False,
+            borderaxespad=0.2,
+            fontsize=8,
+        )
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_short))
         fig.tight_layout()
     return fig

@@ -129,7 +129,8 @@ class CarveResult:
     territories: list[TerritoryLoad]
     quality: CarveQuality
     plan: pl.DataFrame
-    """account_id, latitude, longitude, territory, before (developer names)."""
+    """account_id, latitude, longitude, territory, before (developer names), region (a US
+    state's code, else the country: what a map names remote accounts by)."""
     centres: pl.DataFrame
     """territory, latitude, longitude."""
     seconds: float
@@ -497,12 +498,25 @@ def _result(
         longitude="longitude",
         territory=pl.Series([names[t] for t in after]),
         before=pl.col("current").replace_strict(leaves, default=None, return_dtype=pl.String),
+        region=_region(),
     )
     latlon = to_latlon(plan.centres)
     centres = pl.DataFrame(
         {"territory": names, "latitude": latlon[:, 0], "longitude": latlon[:, 1]}
     )
     return CarveResult(info, territories, quality, plan_frame, centres, seconds, warnings)
+
+
+def _region() -> pl.Expr:
+    """What a map names remote accounts by: a US state's code, else the country."""
+    state = pl.col("billing_state_code").str.strip_chars().str.to_uppercase()
+    country = pl.col("billing_country").str.strip_chars()
+    code = pl.col("billing_country_code")
+    return (
+        pl.when(code.is_null() | code.is_in(["", "US", "USA"]))
+        .then(state.replace("", None))
+        .otherwise(pl.coalesce(country.replace("", None), code.replace("", None)))
+    )
 
 
 __all__ = [
