@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +127,8 @@ def test_same_seed_same_plan_and_rebalance_keeps_named(demo: Workspace) -> None:
         potential=POTENTIAL, workload=WORKLOAD, tolerance=TOLERANCE,
     )  # fmt: skip
     assert again.quality.disruption["accounts"] <= 0.05
+    # A's carved exceptions are assigned by hand: named accounts the rebalance kept in place.
+    assert again.named_locked >= a.manual_assignments > 0
     assert all(not t.new for t in again.territories)
     # The rebalanced model, run, puts every account where its plan says.
     run_rules(demo, "C")
@@ -507,6 +511,27 @@ def test_carving_named_accounts_warns_unless_they_stay_by_hand(demo: Workspace) 
     kept = carve_model(demo, BASE, name="Kept", lock_named=True, **options)  # type: ignore[arg-type]
     assert not any("named accounts" in w for w in kept.warnings)
     assert kept.manual_assignments == kept.plan.height  # every named account stays by hand
+    assert (kept.named_locked, loose.named_locked) == (kept.plan.height, 0)
+
+
+def test_cli_says_what_lock_named_kept(demo: Workspace, db_url: str) -> None:
+    """The summary counts the named accounts --lock-named kept; a parent without any gets
+    a warning instead of silence."""
+    demo.close()
+    args = ["--database", db_url, "carve", BASE, "--territories", "2", "--balance", "accounts",
+            "--tolerance", "0.5", "--lock-named"]  # fmt: skip
+    out = CliRunner().invoke(app, [*args, "--parent", "Strategic_Accounts", "--name", "Kept"])
+    assert out.exit_code == 0, out.output
+    # Every account under Strategic_Accounts is named: all are kept by hand.
+    kept = re.search(r"([\d,]+) named accounts assigned by hand, outside the postal rules "
+                     r"\(--lock-named\)\.", out.stdout)  # fmt: skip
+    assert kept is not None, out.stdout
+    assert f"0 accounts are assigned by the carved postal rules, {kept[1]} by hand." in out.stdout
+    out = CliRunner().invoke(app, [*args, "--parent", "NA_West_Commercial", "--name", "None"])
+    assert out.exit_code == 0, out.output
+    assert "Warning: --lock-named found no named accounts" in out.stderr
+    assert "NA_West_Commercial: it changed nothing." in out.stderr
+    assert "(--lock-named)" not in out.stdout
 
 
 def _places_by_rule(ws: Workspace, run: pl.DataFrame) -> pl.DataFrame:
@@ -815,3 +840,25 @@ def test_cli_checks_output_paths_before_carving(
     assert list(out_dir.iterdir()) == [file]  # no plan, no temporary file
     listed = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", "model", "list"])
     assert "Bad" not in listed.output and "Full" not in listed.output
+
+
+def test_the_guides_first_example_carves_one_branch(
+    demo: Workspace, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/carving.md opens with a carve that runs as written, without the warning about
+    leaves under several branches (that case is explained where the warning is)."""
+    demo.close()
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "carving.md").read_text()
+    block = guide.split("```\n", 2)[1]
+    command = block.split("\nterritorial run")[0].replace("\\\n", " ")
+    argv = shlex.split(command)
+    assert argv[:2] == ["territorial", "carve"]
+    monkeypatch.chdir(tmp_path)  # the example writes its chart and map here
+    out = CliRunner().invoke(app, ["--database", db_url, *argv[1:]])
+    assert out.exit_code == 0, out.output
+    assert "branches" not in out.stderr
+    assert "Wrote planning model FY28_West" in out.stdout
+    # The case of NA_West, two segments, is shown where the guide explains the warning.
+    warning = guide.index("Warning: The leaves under NA_West sit under 2 branches")
+    example = guide[guide.rindex("```console", 0, warning) : warning]
+    assert "carve FY2027_Territories --parent NA_West --territories 8" in example

@@ -238,3 +238,47 @@ def test_cli_unknown_account_is_one_line_error(plan: Workspace, db_url: str) -> 
     result = runner.invoke(app, ["--database", db_url, "explain", "nope", "--model", "Plan"])
     assert result.exit_code == 1
     assert "account 'nope' not found" in result.output
+
+
+PREFIXES = [str(p) for p in range(920, 950)] + ["97231", "9724", "97240"]
+"""A postal rule as a carve writes it: 33 prefixes; 941 is the 22nd."""
+
+
+@pytest.fixture
+def postal(org: Workspace) -> Workspace:
+    spec = ModelSpec(
+        "Zips",
+        territories=[Territory("Metro", "Geo")],
+        rules=[Rule("Metro_Carve", (RuleItem(1, "BillingPostalCode", "startsWith",
+                                             ",".join(PREFIXES)),))],
+        associations=[RuleAssociation("Metro_Carve", "Metro")],
+    )  # fmt: skip
+    specs.create_model_from_spec(org, spec)
+    with org.session() as s:
+        for account, code in [("001A", "97230"), ("001B", "94105")]:
+            row = s.scalar(select(Account).where(Account.id == account))
+            assert row is not None
+            row.billing_postal_code = code
+    runs.run_rules(org, "Zips")
+    return org
+
+
+def test_cli_shortens_long_value_lists_and_json_keeps_them(postal: Workspace, db_url: str) -> None:
+    args = ["explain", "001A", "--model", "Zips", "--territory", "Metro"]
+    result = runner.invoke(app, ["--database", db_url, *args])
+    assert result.exit_code == 0, result.output
+    # The first 8 prefixes, how many more, and the listed ones nearest the account's code.
+    shortened = (
+        "BillingPostalCode startsWith 920,921,922,923,924,925,926,927 … and 25 more — account "
+        "has '97230' ✗ (none of the 33 values matches; nearest: 97231, 9724, 97240)"
+    )
+    assert shortened in result.output
+    assert "928" not in result.output
+    # The account that matches is told which listed value it matched.
+    result = runner.invoke(app, ["--database", db_url, "explain", "001B", "--model", "Zips"])
+    assert "… and 25 more — account has '94105', which matches 941 ✓" in result.output
+    # JSON keeps every value.
+    result = runner.invoke(app, ["--database", db_url, "--format", "json", *args])
+    [row] = json.loads(result.output)
+    assert row["condition"] == "BillingPostalCode startsWith " + ",".join(PREFIXES)
+    assert (row["value_seen"], row["item_passed"]) == ("97230", False)

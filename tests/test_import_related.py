@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from data_helpers import make_model, write
 from territorial.errors import InputFileError, NotFound, ValidationError
-from territorial.services.assignments import assign_account
+from territorial.services.assignments import assign_account, assign_user
 from territorial.services.fields import list_fields
 from territorial.services.imports import (
     import_accounts,
@@ -332,3 +332,25 @@ def test_bad_assignment_files(
     for fragment in ["m.csv", *fragments]:
         assert fragment in str(err.value)
     assert manual(seeded) == set()
+
+
+@pytest.mark.parametrize(
+    ("key", "user"),
+    [("U1", "U1"), ("ANN@Example.COM", "U1"), (" ann@example.com ", "U1"), ("Bob", "U2"),
+     ("u1", None), ("bob", None)],
+)  # fmt: skip
+def test_user_territories_find_users_as_user_assign_does(
+    seeded: Workspace, tmp_path: Path, key: str, user: str | None
+) -> None:
+    """A user is found by id, email in any case or exact name, in a file as on the command
+    line ('territorial user assign'); an id or a name in another case is not theirs."""
+    path = write(tmp_path, "ut.csv", f"user,territory,role\n{key},West,AE\n")
+    if user is None:
+        with pytest.raises(InputFileError, match=f"row 2, column 'user': user '{key}' not found"):
+            import_user_territories(seeded, path, model="FY27")
+        with pytest.raises(NotFound):
+            assign_user(seeded, "FY27", key, "East", role="AE")
+        return
+    import_user_territories(seeded, path, model="FY27")
+    assign_user(seeded, "FY27", key, "East", role="SE")
+    assert user_links(seeded) == {(user, "West", "AE"), (user, "East", "SE")}

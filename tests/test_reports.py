@@ -9,6 +9,7 @@ Base: NA > East, West. Revenue: 001A 10, 001B 20, 001C 5. 001A in NA and West (m
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -346,7 +347,46 @@ def test_cli_balance_of_a_workload_formula(base: Workspace, db_url: str) -> None
     out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employees / 1000"])
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith("(1 + number_of_employees / 1000) per child of NA (Base)")
-    assert "mean 1.00" in out.stderr  # no employees recorded: 1 per account
+    assert "mean 1," in out.stderr  # no employees recorded: 1 per account, a whole number
     out = CliRunner().invoke(app, [*args, "--measure", "1 + number_of_employes / 1000"])
     assert out.exit_code != 0
     assert "unknown field 'number_of_employes'" in out.output
+
+
+def _table_rows(text: str) -> dict[str, list[str]]:
+    """The cells of a printed table by their first cell."""
+    rows = [
+        [c.strip() for c in line.strip("│┃ ").split("│" if "│" in line else "┃")]
+        for line in text.splitlines()
+        if line.startswith(("│", "┃"))
+    ]
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_cli_balance_table_reads_as_percentages_and_files_keep_fractions(
+    base: Workspace, db_url: str
+) -> None:
+    from territorial.cli.app import app
+
+    args = ["report", "balance", "-m", "Base", "--parent", "NA"]
+    out = CliRunner().invoke(app, ["--database", db_url, *args])
+    assert out.exit_code == 0, out.output
+    # Revenue East 20, West 10: shares 2/3 and 1/3, mean 15, deviations ±1/3.
+    table = _table_rows(out.stdout)
+    assert table["unit"] == ["name", "value", "share %", "deviation %", "within ±10 %"]
+    assert table["East"][1:] == ["20", "66.7", "+33.3", "no"]
+    assert table["West"][1:] == ["10", "33.3", "-33.3", "no"]
+    assert "mean 15," in out.stderr
+    # Amounts that are not whole keep two decimals.
+    out = CliRunner().invoke(app, ["--database", db_url, *args, "--measure", "annual_revenue / 3"])
+    assert _table_rows(out.stdout)["East"][1:3] == ["6.67", "66.7"]
+    # CSV and JSON keep fractions and raw numbers for machines.
+    out = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", *args])
+    header, east_row = out.stdout.splitlines()[:2]
+    assert header == "unit,name,value,share,deviation,within_10"
+    unit, _, value, share, deviation, within = east_row.split(",")
+    assert (unit, value, within) == ("East", "20.0", "False")
+    assert (float(share), float(deviation)) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+    out = CliRunner().invoke(app, ["--database", db_url, "--format", "json", *args])
+    east = json.loads(out.stdout)["units"][0]
+    assert (east["share"], east["within_10"]) == (pytest.approx(2 / 3), False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
+from territorial.cli import _help
 from territorial.core.text import plural
 from territorial.errors import TerritorialError
 from territorial.services.workspace import Workspace
@@ -85,7 +86,12 @@ def fail(text: str) -> typer.Exit:
 
 
 class TerritorialGroup(TyperGroup):
-    """The root command group: turns library errors into one-line CLI errors."""
+    """The root command group: turns library errors into one-line CLI errors, and gives
+    every command's arguments and options their placeholders in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _help.tidy(self)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -122,8 +128,12 @@ def render(
     *,
     title: str | None = None,
     columns: Sequence[str] | None = None,
+    formats: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> None:
-    """Print rows as a Rich table, CSV or JSON according to the global --format."""
+    """Print rows as a Rich table, CSV or JSON according to the global --format.
+
+    ``formats`` writes the table's cells of some columns for people (a percentage with one
+    decimal, an amount without its noise); CSV and JSON keep the values as they are."""
     records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else list(rows)
     if columns is None:
         if isinstance(rows, pl.DataFrame):
@@ -142,7 +152,11 @@ def render(
             writer.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
         return
     table = Table(title=title, title_justify="left", header_style="bold")
-    cells = [[_cell(r.get(c)) for c in columns] for r in records]
+    shown = formats or {}
+    cells = [
+        [_cell(v) if (v := r.get(c)) is None or c not in shown else shown[c](v) for c in columns]
+        for r in records
+    ]
     for c in columns:
         numeric = bool(records) and all(_is_number(r.get(c)) for r in records)
         table.add_column(c, overflow="fold", justify="right" if numeric else "left")

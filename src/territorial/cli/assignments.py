@@ -131,7 +131,10 @@ def account_team(
 def account_set(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="Account id (created when new).")],
-    values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs; Salesforce names work.")],
+    values: Annotated[
+        list[str],
+        typer.Argument(metavar="FIELD=VALUE", help="FIELD=VALUE pairs; Salesforce names work."),
+    ],
     model: Annotated[
         list[str] | None,
         typer.Option("--model", help="Also reassign in this planning model (repeatable)."),

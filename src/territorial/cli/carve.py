@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -17,11 +17,15 @@ from territorial.cli._common import (
     OutputFormat,
     console,
     message,
+    plural,
     progress,
     render,
     state,
     workspace,
 )
+from territorial.cli._help import choices
+from territorial.core.carve.units import UNITS
+from territorial.core.text import number, percent
 from territorial.errors import ValidationError
 from territorial.io import charts, maps
 from territorial.io.outputs import Staged, check_output
@@ -69,9 +73,14 @@ def carve(
             "potential=0.05,accounts=0.1 (others 0.05)."
         ),
     ] = "0.05",
-    units: Annotated[str, typer.Option(help="Carve accounts, or postal units zip3 or zip5.")] = (
-        "account"
-    ),
+    units: Annotated[
+        str,
+        typer.Option(
+            metavar=choices(UNITS),
+            help="Carve accounts one by one, or postal units: the first 3 (zip3) or 5 (zip5) "
+            "characters of the billing postal code.",
+        ),
+    ] = "account",
     potential: Annotated[
         str, typer.Option(help="Formula of an account's potential.")
     ] = service.DEFAULT_POTENTIAL,
@@ -183,7 +192,7 @@ def carve(
             reps=rep_list, reps_role=reps_from_users, on_stage=on_stage,
             before_commit=write_files,
         )  # fmt: skip
-    _print(ctx, result)
+    _print(ctx, result, rebalance=rebalance)
     for path in staged.publish():
         rows = f" ({result.plan.height:,} accounts)" if path == plan_file else ""
         message(f"Wrote {path}{rows}.")
@@ -199,7 +208,7 @@ def _discarding(staged: Staged) -> Iterator[None]:
         raise
 
 
-def _print(ctx: typer.Context, result: service.CarveResult) -> None:
+def _print(ctx: typer.Context, result: service.CarveResult, *, rebalance: bool) -> None:
     """Table: the territories, the balance and a summary sentence. JSON: one object with
     the territories, the quality report and the warnings. CSV: the territories only (the
     quality figures are in the JSON form); the summary goes to stderr with the warnings."""
@@ -222,6 +231,7 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
             "territories": rows,
             "quality": _quality(q),
             "manual_assignments": result.manual_assignments,
+            "named_locked": result.named_locked,
             "seconds": round(result.seconds, 3),
             "warnings": result.warnings,
         }
@@ -230,14 +240,13 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         render(ctx, rows, title=f"Carved territories of {result.model.developer_name}")
     if fmt is OutputFormat.table:
         balance = [
-            {"measure": m.name, "tolerance %": round(100 * m.tolerance, 3),
-             "within tolerance %": round(100 * m.within_tolerance, 1),
-             "max deviation %": round(100 * m.max_deviation, 1), "CV": round(m.cv, 4),
-             "±5 %": round(100 * m.within[0], 1), "±10 %": round(100 * m.within[1], 1),
-             "±15 %": round(100 * m.within[2], 1), "Gini": round(m.gini, 4)}
+            {"measure": m.name, "tolerance %": m.tolerance,
+             "within tolerance %": m.within_tolerance, "max deviation %": m.max_deviation,
+             "CV": m.cv, "±5 %": m.within[0], "±10 %": m.within[1], "±15 %": m.within[2],
+             "Gini": m.gini}
             for m in q.balance.measures
         ]  # fmt: skip
-        render(ctx, balance, title="Balance")
+        render(ctx, balance, title="Balance", formats=_BALANCE_FORMATS)
     for warning in result.warnings:
         message(f"[yellow]Warning:[/yellow] {warning}")
     contiguity = (
@@ -253,6 +262,7 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         f"revenue, {q.disruption['pipeline']:.1%} of open pipeline change territory. "
         f"{result.plan.height - result.manual_assignments:,} accounts are assigned by the "
         f"carved postal rules, {result.manual_assignments:,} by hand. "
+        f"{_named(result.named_locked, rebalance=rebalance)}"
         f"Next: 'territorial run {result.model.developer_name}', then "
         f"'territorial compare {result.model.developer_name}'."
     )
@@ -260,6 +270,32 @@ def _print(ctx: typer.Context, result: service.CarveResult) -> None:
         console.print(sentence, highlight=False, soft_wrap=True)
     else:
         message(sentence)
+
+
+def _named(count: int, *, rebalance: bool) -> str:
+    """What --lock-named did, as a sentence ('' when it kept nothing: a warning says so)."""
+    if not count:
+        return ""
+    kept = "kept in place" if rebalance else "assigned by hand, outside the postal rules"
+    return f"{plural(count, 'named account')} {kept} (--lock-named). "
+
+
+def _share(fraction: float) -> str:
+    return number(100 * fraction, 1)
+
+
+_BALANCE_FORMATS: dict[str, Callable[[Any], str]] = {
+    "tolerance %": partial(percent, symbol=False),  # the digits a tight tolerance needs
+    "within tolerance %": _share,
+    "max deviation %": _share,
+    "CV": partial(number, decimals=3),
+    "±5 %": _share,
+    "±10 %": _share,
+    "±15 %": _share,
+    "Gini": partial(number, decimals=3),
+}
+"""The balance table's figures for people: percentages with one decimal, CV and Gini with
+three (``--format json`` has the fractions)."""
 
 
 def _quality(q: service.CarveQuality) -> dict[str, Any]:

@@ -8,8 +8,11 @@ from typing import Annotated
 import typer
 
 from territorial.cli._common import message, plural, render, workspace
+from territorial.cli._help import choices
 from territorial.services import compare as service
 from territorial.services import packets
+
+SHOWN = ("summary", *service.TABLES)
 
 
 def compare(
@@ -20,11 +23,13 @@ def compare(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Folder for the detail tables (CSV)."),
+        typer.Option("--output", "-o", metavar="DIR", help="Folder for the detail tables (CSV)."),
     ] = None,
     by_manager: Annotated[
         Path | None,
-        typer.Option("--by-manager", help="Folder for one HTML + CSV packet per manager."),
+        typer.Option(
+            "--by-manager", metavar="DIR", help="Folder for one HTML + CSV packet per manager."
+        ),
     ] = None,
     manager_role: Annotated[
         list[str] | None,
@@ -46,7 +51,10 @@ def compare(
     show: Annotated[
         str,
         typer.Option(
-            "--show", help="What to print: summary, accounts, territories, users, opportunities."
+            "--show",
+            metavar=choices(SHOWN),
+            help="What to print: the summary, or a table of the accounts, territories, users "
+            "or opportunities that change.",
         ),
     ] = "summary",
     all_: Annotated[

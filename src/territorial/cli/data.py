@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.markup import escape
 
 from territorial.cli._common import message, progress, render, workspace
+from territorial.cli._help import choices
+from territorial.core.fields import FieldType, RecordKind
 from territorial.services import exports, fields, imports, links
 
 import_app = typer.Typer(
@@ -259,7 +261,12 @@ def export_exclusions(
     message(result.summary())
 
 
-ObjectOpt = Annotated[str, typer.Option("--object", help="account, opportunity or user.")]
+ObjectOpt = Annotated[
+    str,
+    typer.Option(
+        "--object", metavar=choices(get_args(RecordKind)), help="account, opportunity or user."
+    ),
+]
 
 
 @field_app.command("list")
@@ -288,7 +295,11 @@ def field_add(
     name: Annotated[str, typer.Argument(help="Letters, digits and underscores (Tier__c).")],
     type_: Annotated[
         str,
-        typer.Option("--type", help="text, number, date, boolean, picklist or multipicklist."),
+        typer.Option(
+            "--type",
+            metavar=choices(t.value for t in FieldType),
+            help="text, number, date, boolean, picklist or multipicklist.",
+        ),
     ],
     object_: ObjectOpt = "account",
     label: Annotated[str | None, typer.Option("--label", help="Label for people.")] = None,

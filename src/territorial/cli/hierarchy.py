@@ -9,6 +9,7 @@ import typer
 from rich.tree import Tree
 
 from territorial.cli._common import OutputFormat, console, message, render, state, workspace
+from territorial.cli._help import choices
 from territorial.services import hierarchy
 
 types_app = typer.Typer(help="Territory types and their priorities.", no_args_is_help=True)
@@ -58,8 +59,14 @@ def territory_add(
     parent: Annotated[str | None, typer.Option(help="Parent territory (default: a root).")] = None,
     developer_name: Annotated[str | None, typer.Option(help="API name.")] = None,
     description: Annotated[str, typer.Option(help="Free text.")] = "",
-    account_access: Annotated[str | None, typer.Option(help="Read, Edit or All.")] = None,
-    opportunity_access: Annotated[str | None, typer.Option(help="None, Read or Edit.")] = None,
+    account_access: Annotated[
+        str | None,
+        typer.Option(metavar=choices(["Read", "Edit", "All"]), help="Read, Edit or All."),
+    ] = None,
+    opportunity_access: Annotated[
+        str | None,
+        typer.Option(metavar=choices(["None", "Read", "Edit"]), help="None, Read or Edit."),
+    ] = None,
 ) -> None:
     """Add a territory to a model.
 

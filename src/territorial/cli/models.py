@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
 from territorial.cli._common import message, plural, render, report, workspace
+from territorial.cli._help import choices
+from territorial.core.model import RuleCombination
 from territorial.services import models
 
 app = typer.Typer(help="Territory models and their lifecycle.", no_args_is_help=True)
 
 LIST_COLUMNS = ["developer_name", "name", "state", "territories", "rules", "assigned_accounts"]
+
+COMBINATIONS = choices(get_args(RuleCombination))
 
 
 @app.command("list")
@@ -47,7 +51,11 @@ def create(
     ] = None,
     description: Annotated[str, typer.Option(help="Free text.")] = "",
     combination: Annotated[
-        str, typer.Option(help="'all': accounts must meet all of a territory's rules; 'any'.")
+        str,
+        typer.Option(
+            metavar=COMBINATIONS,
+            help="'all': accounts must meet all of a territory's rules; 'any': one of them.",
+        ),
     ] = "all",
 ) -> None:
     """Create an empty planning model.
@@ -142,7 +150,10 @@ def settings(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model to change.")],
     combination: Annotated[
-        str, typer.Option(help="'all' (Salesforce) or 'any' of a territory's rules.")
+        str,
+        typer.Option(
+            metavar=COMBINATIONS, help="'all' (Salesforce) or 'any' of a territory's rules."
+        ),
     ],
 ) -> None:
     """Change a model's settings.

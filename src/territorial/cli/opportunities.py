@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from territorial.cli._common import message, plural, report, workspace
+from territorial.cli._help import choices
 from territorial.io.tabular import write_table
 from territorial.services import opportunities
 
@@ -22,8 +23,9 @@ def assign(
     policy: Annotated[
         str,
         typer.Option(
+            metavar=choices(opportunities.POLICIES),
             help="priority: the greatest type priority, ties left unassigned (Salesforce); "
-            "deepest: the deepest territory; keep: keep the current one while still valid."
+            "deepest: the deepest territory; keep: keep the current one while still valid.",
         ),
     ] = "priority",
     open_only: Annotated[

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -12,6 +13,8 @@ import polars as pl
 import typer
 
 from territorial.cli._common import OutputFormat, message, plural, render, state, workspace
+from territorial.cli._help import choices
+from territorial.core.text import amount_decimals, number
 from territorial.io import charts
 from territorial.io.tabular import write_table
 from territorial.services import reports
@@ -38,6 +41,9 @@ MeasureOpt = Annotated[
     ),
 ]
 
+
+WITHIN_10 = "within ±10 %"
+"""The balance table's column saying whether a unit is within ±10 % of the mean."""
 
 SUMMARY_TITLE = "Territory summary: subtree totals; own_accounts is the territory's own"
 
@@ -167,6 +173,7 @@ def balance(
         str,
         typer.Option(
             "--level",
+            metavar=choices(reports.LEVELS),
             help="siblings (children of --parent, default the top level), leaves, or users.",
         ),
     ] = "siblings",
@@ -232,9 +239,35 @@ def balance(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     else:
-        render(ctx, result.units, title=title)
+        _balance_table(ctx, result.units, title)
+    decimals = amount_decimals(result.units["value"].to_list())
     message(
-        f"{plural(stats.n, 'unit')}, mean {stats.mean:,.2f}, CV {stats.cv:.3f}, max deviation "
+        f"{plural(stats.n, 'unit')}, mean {number(stats.mean, decimals)}, CV {stats.cv:.3f}, "
+        "max deviation "
         f"{stats.max_deviation:.1%}, within ±5/±10/±15 %: {stats.within_5:.0%} / "
         f"{stats.within_10:.0%} / {stats.within_15:.0%}, Gini {stats.gini:.3f}."
     )
+
+
+def _balance_table(ctx: typer.Context, units: pl.DataFrame, title: str) -> None:
+    """The balance per unit: shares and deviations as percentages, counts and large amounts
+    as whole numbers, yes/no within ±10 % in the table; csv and json keep fractions and
+    raw numbers (``units`` as it is)."""
+    if state(ctx).format is not OutputFormat.table:
+        render(ctx, units, title=title)
+        return
+    rows = units.select(
+        "unit",
+        "name",
+        "value",
+        (pl.col("share") * 100).alias("share %"),
+        (pl.col("deviation") * 100).alias("deviation %"),
+        pl.when(pl.col("within_10")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias(WITHIN_10),
+    )
+    decimals = amount_decimals(units["value"].to_list())
+    formats = {
+        "value": partial(number, decimals=decimals),
+        "share %": partial(number, decimals=1),
+        "deviation %": partial(number, decimals=1, sign=True),
+    }
+    render(ctx, rows, title=title, formats=formats)

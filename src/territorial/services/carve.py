@@ -63,6 +63,7 @@ from territorial.services.carve_plan import (
     matched,
     mixed_branches,
     mostly_named,
+    named_accounts,
     successor_names,
     territory_names,
     users_to_carry,
@@ -137,6 +138,8 @@ class CarveResult:
     warnings: list[str] = field(default_factory=list)
     manual_assignments: int = 0
     """Accounts assigned by hand in the new model; the others by its postal rules."""
+    named_locked: int = 0
+    """Named accounts ``lock_named`` kept in place (rebalance) or by hand (from scratch)."""
 
 
 def carve_model(
@@ -274,10 +277,12 @@ def carve_model(
     account_item = items.accounts["item"].to_numpy()
     after = plan.assignment[account_item]
     quality = _quality(problem, plan.assignment, graph, seed, items.accounts, current, after, k)
+    named_locked, none_named = named_accounts(scope, lock_named)
     warnings = (
         _warnings(quality, problem)
         + mixed_branches(scope, rebalance)
         + mostly_named(scope, lock_named)
+        + none_named
         + _unlocated(unlocated)
     )
     # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
@@ -359,7 +364,7 @@ def carve_model(
             (owners.owners, owners.owner_names) if owners else ([], []),
             successors,
         )
-        result = replace(result, manual_assignments=manual)
+        result = replace(result, manual_assignments=manual, named_locked=named_locked)
         if before_commit is not None:
             before_commit(result)
     return result

@@ -164,6 +164,21 @@ def mostly_named(scope: Scope, lock_named: bool) -> list[str]:
     ]
 
 
+def named_accounts(scope: Scope, lock_named: bool) -> tuple[int, list[str]]:
+    """How many named accounts ``--lock-named`` keeps (0 without it), and a warning when it
+    finds none under the parent, so the option did nothing."""
+    if not lock_named:
+        return 0, []
+    named = int(scope.accounts["named"].sum())
+    if named:
+        return named, []
+    return 0, [
+        f"--lock-named found no named accounts (accounts with a manual assignment in the "
+        f"base model) among the {scope.accounts.height:,} accounts under "
+        f"{scope.parent.developer_name}: it changed nothing."
+    ]
+
+
 def territory_names(
     scope: Scope, territories: int | None, rebalance: bool
 ) -> tuple[int, list[str], list[str]]:
@@ -644,6 +659,7 @@ __all__ = [
     "matched",
     "mixed_branches",
     "mostly_named",
+    "named_accounts",
     "successor_names",
     "territory_names",
     "users_to_carry",

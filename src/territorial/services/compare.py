@@ -32,6 +32,9 @@ from territorial.services.workspace import Workspace
 from territorial.store.bulk import read_frame
 from territorial.store.schema import TerritoryModelRow
 
+TABLES = ("accounts", "territories", "users", "opportunities")
+"""The detail tables of a comparison, in the order they are written and listed."""
+
 
 @dataclass(frozen=True)
 class ModelComparison:
@@ -150,4 +153,4 @@ def write_comparison(comparison: ModelComparison, folder: Path | str) -> list[Pa
     return written
 
 
-__all__ = ["ModelComparison", "compare_models", "write_comparison"]
+__all__ = ["TABLES", "ModelComparison", "compare_models", "write_comparison"]

@@ -258,7 +258,7 @@ def _load_model(session: Session, model_row: TerritoryModelRow) -> _Model:
     given = model_input(session, model_row)
     compiled = compile_model(given, fields.catalog(session, "account"))
     written = {
-        (rule.id, item.number): f"{item.field} {item.operator} {item.value}"
+        (rule.id, item.number): f"{item.field} {item.operator}"
         for rule in given.rules
         if rule.id is not None
         for item in rule.items
@@ -273,7 +273,7 @@ def _load_model(session: Session, model_row: TerritoryModelRow) -> _Model:
 
 def _as_written(verdict: RuleVerdict, model: _Model) -> RuleVerdict:
     def item(i: ItemVerdict) -> ItemVerdict:
-        return replace(i, description=model.written.get((verdict.rule_pk, i.number), i.description))
+        return replace(i, condition=model.written.get((verdict.rule_pk, i.number), i.condition))
 
     return replace(
         verdict,

@@ -167,15 +167,8 @@ def _user_territories(session: Session, table: Table, model: str) -> tuple[Impor
     if "role" not in frame.columns:
         frame = frame.with_columns(role=pl.lit(None, pl.String))
     problems = _empty_problems(table, frame, columns, ("user", "territory"))
-    users = bulk.read_frame(
-        session,
-        "SELECT id, email, pk FROM sales_user",
-        {"id": pl.String, "email": pl.String, "pk": pl.Int64},
-    )
-    by_email = dict(
-        zip(users.drop_nulls("email")["email"], users.drop_nulls("email")["pk"], strict=True)
-    )
-    user_pk = _lookup(frame["user"], dict(zip(users["id"], users["pk"], strict=True)), by_email)
+    found = lookup.user_pks(session, frame["user"].drop_nulls().unique().to_list())
+    user_pk = frame["user"].replace_strict(found, default=None, return_dtype=pl.Int64)
     missing = user_pk.is_null() & frame["user"].is_not_null()
     if missing.any():
         problems += bad_rows(
@@ -185,7 +178,7 @@ def _user_territories(session: Session, table: Table, model: str) -> tuple[Impor
             "user",
             columns["user"],
             "user {value!r} not found",
-            "import users first, or fix the id",
+            "give a user's id, email (any case) or exact name; import users first, or fix it",
         )
     territory_pk, more = _territory_pks(session, table, frame, columns["territory"], model_pk)
     links = pl.DataFrame(
@@ -260,8 +253,9 @@ def _assignments(session: Session, table: Table, model: str) -> tuple[ImportResu
 def import_user_territories(ws: Workspace, path: Path | str, *, model: str) -> ImportResult:
     """Assign users to territories of ``model`` with a role (upsert by user and territory).
 
-    Columns: ``user`` (id or email; ``UserId``), ``territory`` (developer name or label;
-    ``Territory2Id`` is read as a developer name), ``role`` (``RoleInTerritory2``).
+    Columns: ``user`` (id, email in any case or exact name, found as
+    :func:`lookup.user_pks` finds them; ``UserId``), ``territory`` (developer name or
+    label; ``Territory2Id`` is read as a developer name), ``role`` (``RoleInTerritory2``).
     """
     table = read_table(path)
     with ws.session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -88,13 +89,47 @@ def rule(session: Session, model_row: TerritoryModelRow, key: str) -> RuleRow:
 
 
 def user(session: Session, key: str) -> SalesUser:
-    """A user by external id, email (in any case) or exact name."""
-    by_email = func.lower(SalesUser.email) == key.strip().lower()
-    for condition in (SalesUser.id == key, SalesUser.email == key, by_email, SalesUser.name == key):
-        rows = list(session.scalars(select(SalesUser).where(condition)))
-        if len(rows) == 1:
-            return rows[0]
-    raise NotFound("user", key, hint="Import users first ('territorial import users FILE').")
+    """A user by external id, email (in any case) or exact name (see :func:`user_pks`)."""
+    pk = user_pks(session, [key]).get(key)
+    found = session.get(SalesUser, pk) if pk is not None else None
+    if found is None:
+        raise NotFound("user", key, hint="Import users first ('territorial import users FILE').")
+    return found
+
+
+_BATCH = 500
+"""Keys looked up per query (well under every database's limit on bound parameters)."""
+
+
+def user_pks(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """The users that ``keys`` name, by pk: each key is tried as an external id (exactly),
+    an email exactly, an email in any case (surrounding blanks ignored), then a user's exact
+    name, and the first of these that one user alone matches wins. Keys no user matches,
+    and keys only several users match, are left out. Every command that names users (one on
+    the command line, or a column of a file) finds them this way."""
+    wanted = [k for k in dict.fromkeys(keys) if k is not None]
+    found: dict[str, int] = {}
+    steps: list[tuple[Any, Callable[[str], str]]] = [
+        (SalesUser.id, str),
+        (SalesUser.email, str),
+        (func.lower(SalesUser.email), lambda k: k.strip().lower()),
+        (SalesUser.name, str),
+    ]
+    for column, spelled in steps:
+        left: dict[str, list[str]] = {}
+        for key in wanted:
+            if key not in found:
+                left.setdefault(spelled(key), []).append(key)
+        matches: dict[str, set[int]] = {}
+        names = list(left)
+        for start in range(0, len(names), _BATCH):
+            batch = names[start : start + _BATCH]
+            for value, pk in session.execute(select(column, SalesUser.pk).where(column.in_(batch))):
+                matches.setdefault(value, set()).add(pk)
+        for value, pks in matches.items():
+            if len(pks) == 1 and value in left:
+                found.update(dict.fromkeys(left[value], next(iter(pks))))
+    return found
 
 
 ACCOUNTS_LISTED = 10
@@ -138,4 +173,5 @@ __all__ = [
     "territory",
     "territory_type",
     "user",
+    "user_pks",
 ]

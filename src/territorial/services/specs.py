@@ -114,7 +114,7 @@ def write_spec(
     problems = spec_problems(spec)
     dev = check_new_model_name(session, spec.label, spec.developer_name)
     types = _ensure_types(session, spec.types)
-    users = _users(session, spec.user_assignments)
+    users = lookup.user_pks(session, (u.user for u in spec.user_assignments))
     problems += [
         f"territory {t.developer_name!r}: type {t.type!r} is unknown"
         for t in spec.territories
@@ -191,18 +191,6 @@ def _ensure_types(session: Session, wanted: list[TerritoryType]) -> dict[str, in
             existing[t.developer_name.lower()] = row
     session.flush()
     return {k: v.pk for k, v in existing.items()}
-
-
-def _users(session: Session, wanted: list[UserAssignment]) -> dict[str, int]:
-    keys = {u.user for u in wanted}
-    if not keys:
-        return {}
-    found: dict[str, int] = {}
-    for column in (SalesUser.id, SalesUser.email):
-        for key, pk in session.execute(select(column, SalesUser.pk).where(column.in_(keys))):
-            if key is not None:
-                found[key] = pk
-    return found
 
 
 def _write_territories(

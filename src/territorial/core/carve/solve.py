@@ -37,15 +37,7 @@ from territorial.core.carve.problem import (
 from territorial.core.carve.reoptimise import reoptimise
 from territorial.core.carve.repair import repair
 from territorial.core.carve.seed import bisect, centroids, combined_weight
-
-
-def amount(value: float) -> str:
-    """A measure's amount for people: digits grouped when large, 4 significant otherwise.
-
-    >>> amount(34990000000.0), amount(12.345678), amount(0.5)
-    ('34,990,000,000', '12.35', '0.5')
-    """
-    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+from territorial.core.text import amount
 
 
 def check_feasible(problem: CarveProblem) -> None:

@@ -31,8 +31,8 @@ rule West failed at item 2: annual_revenue lessThan 5e8 — account has 900,000,
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -40,6 +40,7 @@ from typing import Any
 from territorial.core.fields import FieldType
 from territorial.core.rules.compile import CompiledItem, CompiledModel, CompiledRule
 from territorial.core.rules.filter import And, FilterNode, Item, Not, Or, and_all
+from territorial.core.rules.operators import Operator, split_values
 from territorial.core.rules.reference import (
     Account,
     account_value,
@@ -104,19 +105,92 @@ def format_value(value: Any) -> str:
     return f"'{value}'"
 
 
+LISTED = 8
+"""Values of a long list an explanation shows; the full list is in the structured rows."""
+NEAREST = 3
+"""Listed values an explanation offers as the nearest to a value that matched none."""
+
+
 @dataclass(frozen=True)
 class ItemVerdict:
-    """One rule item: what it asks (``field op value`` as written), what the account has,
-    and whether it passed."""
+    """One rule item: what it asks (``field operator`` and ``value``, as written), what the
+    account has, and whether it passed.
+
+    ``hits`` are the listed values the account's value matches on its own (for ``equals``,
+    ``contains``, ``startsWith``, ``includes`` and their negations): the value that let a
+    ``startsWith`` pass, or the one that made a ``notEqual`` fail.
+    """
 
     number: int
-    description: str
+    condition: str
+    value: str
     value_seen: Any
     passed: bool
+    hits: tuple[str, ...] = ()
+    listed: bool = False
+    """The value is a list (split on commas), not a single bound or a ``within`` circle."""
+
+    @property
+    def description(self) -> str:
+        """``field operator value`` in full, as written."""
+        return f"{self.condition} {self.value}"
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The listed values, as written (one value unless ``listed``)."""
+        return split_values(self.value) if self.listed else (self.value,)
+
+    def text(self, *, limit: int = LISTED) -> str:
+        """The item for people: a list longer than ``limit`` shortened to its first values
+        (``… and 192 more``), and then which listed value the account matched, or the
+        listed values nearest to its own when it matched none.
+
+        >>> item = ItemVerdict(2, "BillingPostalCode startsWith", "940,941,942,950,951",
+        ...                    "94105", True, hits=("941",), listed=True)
+        >>> item.text(limit=2)
+        "BillingPostalCode startsWith 940,941 … and 3 more — account has '94105', which matches 941 ✓"
+        >>> miss = ItemVerdict(2, "BillingPostalCode startsWith", "940,941,972,9723,980",
+        ...                    "97230", False, listed=True)
+        >>> miss.text(limit=2)
+        "BillingPostalCode startsWith 940,941 … and 3 more — account has '97230' ✗ (none of the 5 values matches; nearest: 9723, 972)"
+        """  # noqa: E501
+        mark = PASS_MARK if self.passed else FAIL_MARK
+        seen = format_value(self.value_seen)
+        values = self.values
+        if len(values) <= limit:
+            return f"{self.description} — account has {seen} {mark}"
+        more = len(values) - limit
+        shown = f"{self.condition} {','.join(values[:limit])} … and {more:,} more"
+        if self.hits:
+            which = ", ".join(self.hits[:NEAREST]) + (" …" if len(self.hits) > NEAREST else "")
+            return f"{shown} — account has {seen}, which matches {which} {mark}"
+        near = [] if self.passed else nearest(values, self.value_seen)
+        tail = f"; nearest: {', '.join(near)}" if near else ""
+        none = f"none of the {len(values):,} values matches{tail}"
+        return f"{shown} — account has {seen} {mark} ({none})"
 
     def __str__(self) -> str:
-        mark = PASS_MARK if self.passed else FAIL_MARK
-        return f"{self.description} — account has {format_value(self.value_seen)} {mark}"
+        return self.text()
+
+
+def nearest(values: Sequence[str], seen: Any, *, count: int = NEAREST) -> list[str]:
+    """The listed values that share the longest beginning with the account's value (at
+    least two characters, ignoring case), longest first: where a postal code would have
+    fitted.
+
+    >>> nearest(["940", "9723", "972", "98"], "97230"), nearest(["940"], "97230")
+    (['9723', '972'], [])
+    """
+    if not isinstance(seen, str) or is_blank(seen):
+        return []
+    text = seen.strip().lower()
+
+    def shared(value: str) -> int:
+        pairs = zip(value.lower(), text, strict=False)
+        return next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(value), len(text)))
+
+    ranked = sorted((v for v in values if shared(v) >= 2), key=lambda v: (-shared(v), v))
+    return ranked[:count]
 
 
 @dataclass(frozen=True)
@@ -215,6 +289,59 @@ def value_seen(item: CompiledItem, account: Account) -> Any:
     return as_boolean(value) if item.type is FieldType.BOOLEAN else value
 
 
+LIST_OPERATORS = frozenset(
+    {
+        Operator.EQUALS,
+        Operator.NOT_EQUAL,
+        Operator.CONTAINS,
+        Operator.NOT_CONTAIN,
+        Operator.STARTS_WITH,
+        Operator.INCLUDES,
+        Operator.EXCLUDES,
+    }
+)
+"""Operators whose value is a list: any value matches (or, negated, none does)."""
+
+
+def _item(item: CompiledItem, account: Account) -> ItemVerdict:
+    listed = item.operator in LIST_OPERATORS
+    return ItemVerdict(
+        item.number,
+        f"{item.field} {item.operator.value}",
+        item.raw_value,
+        value_seen(item, account),
+        item_matches(item, account),
+        hits=hits(item, account) if listed else (),
+        listed=listed,
+    )
+
+
+def hits(item: CompiledItem, account: Account) -> tuple[str, ...]:
+    """The values of a list item, as written, that the account's value matches on its own
+    (a negated operator's value "matches" when it is the one the account has).
+
+    >>> from territorial.core.fields import FieldCatalog
+    >>> from territorial.core.model import RuleItem
+    >>> from territorial.core.rules.compile import compile_item
+    >>> item = compile_item(RuleItem(1, "BillingPostalCode", "notEqual", "940, 97230"),
+    ...                     FieldCatalog.standard("account"), rule="R")
+    >>> hits(item, {"billing_postal_code": "97230"})
+    ('97230',)
+    """
+    value = account_value(item, account)
+    if value is None or (isinstance(value, str) and is_blank(value)):
+        return ()
+    if isinstance(value, float) and math.isnan(value):
+        return ()
+    written = split_values(item.raw_value)
+    found = []
+    for text, parsed in zip(written, item.values, strict=True):
+        one = replace(item, values=(parsed,))
+        if item_matches(one, account) is not item.operator.is_negative:
+            found.append(text)
+    return tuple(found)
+
+
 def explain_rule(rule: CompiledRule, account: Account) -> RuleVerdict:
     """Evaluate every item of ``rule`` for ``account`` and say which made it fail.
 
@@ -232,10 +359,7 @@ def explain_rule(rule: CompiledRule, account: Account) -> RuleVerdict:
     >>> print(verdict.summary())
     rule Not_retail (filter NOT 1 AND 2) failed because of item 1: industry equals Retail — account has 'retail' ✓
     """  # noqa: E501
-    items = tuple(
-        ItemVerdict(it.number, it.describe(), value_seen(it, account), item_matches(it, account))
-        for it in rule.items
-    )
+    items = tuple(_item(it, account) for it in rule.items)
     shown = None if rule.filter is None else filter_text(rule.filter)
     if not items:
         return RuleVerdict(rule.pk, rule.name, False, (), (), shown)
@@ -337,6 +461,8 @@ def explain_account(
 
 __all__ = [
     "FAIL_MARK",
+    "LISTED",
+    "LIST_OPERATORS",
     "PASS_MARK",
     "ItemVerdict",
     "Reason",
@@ -346,5 +472,7 @@ __all__ = [
     "explain_rule",
     "filter_text",
     "format_value",
+    "hits",
+    "nearest",
     "value_seen",
 ]
