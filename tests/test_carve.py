@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from scipy.optimize import linear_sum_assignment
 from sqlalchemy import or_, select
 from typer.testing import CliRunner
 
@@ -29,9 +30,11 @@ from territorial.services.assignments import assign_account
 from territorial.services.audit import log as audit_log
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
 from territorial.services.demo import load_demo
+from territorial.services.hierarchy import add_territory
 from territorial.services.models import activate_model, clone_model, list_models
 from territorial.services.online import save_account
 from territorial.services.reports import multi_territory_accounts
+from territorial.services.rules import add_rule, attach_rule
 from territorial.services.runs import run_rules
 from territorial.services.workspace import Workspace
 from territorial.store import frames
@@ -295,6 +298,9 @@ def test_carve_for_reps_bad_input(demo: Workspace, db_url: str, tmp_path: Path) 
     file = tmp_path / "reps.csv"
     file.write_text(f"user,capacity\n{reps[0]},x\n")
     with pytest.raises(InputFileError, match="'x' is not a number"):
+        read_reps(file)
+    file.write_text("user,capacity\n")  # a header only: not a plain rebalance in disguise
+    with pytest.raises(InputFileError, match="lists no reps"):
         read_reps(file)
     demo.close()
     file.write_text(f"user\n{reps[0]}\n{reps[1]}\n")
@@ -840,6 +846,77 @@ def test_cli_checks_output_paths_before_carving(
     assert list(out_dir.iterdir()) == [file]  # no plan, no temporary file
     listed = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", "model", "list"])
     assert "Bad" not in listed.output and "Full" not in listed.output
+
+
+def test_carving_fewer_territories_counts_the_accounts_of_leaves_without_successor(
+    demo: Workspace,
+) -> None:
+    """Re-carving a carved parent into fewer territories (names _01, _02 reused): the
+    disruption is the share of accounts that the best one-to-one matching of old leaves to
+    new territories cannot keep, not only the matched leaves' changes."""
+    options = dict(parent="NA_West", balance=["accounts"], tolerance=0.5, seed=1)
+    carve_model(demo, BASE, name="Four", territories=4, **options)  # type: ignore[arg-type]
+    run_rules(demo, "Four")
+    two = carve_model(demo, "Four", name="Two", territories=2, **options)  # type: ignore[arg-type]
+    plan = two.plan.filter(pl.col("before").is_not_null())
+    table = (
+        plan.group_by("before", "territory")
+        .len()
+        .pivot(on="territory", index="before", values="len")
+        .fill_null(0)
+    )
+    overlap = table.drop("before").to_numpy().astype(float)
+    rows, cols = linear_sum_assignment(-overlap)
+    kept = overlap[rows, cols].sum()
+    assert two.quality.disruption["accounts"] == pytest.approx(1 - kept / two.plan.height)
+    assert two.quality.disruption["accounts"] > 0.4  # four leaves into two: half must move
+
+
+def test_carved_leaves_sharing_no_segment_rule_warn_of_overlaps(demo: Workspace) -> None:
+    """A leaf added by hand with only a state rule leaves the carved territories no shared
+    segment rule: the carve warns that their postal rules take accounts of another
+    segment's territories of the same type, as many as the run then finds twice."""
+    clone_model(demo, BASE, "Plan")
+    add_territory(demo, "Plan", "Desert", parent="NA_West_Commercial", type="Geo")
+    add_rule(demo, "Plan", "Desert states", items=["BillingStateCode equals AZ,NM,NV"])
+    attach_rule(demo, "Plan", "Desert_states", "Desert")
+    run_rules(demo, "Plan")
+    result = carve_model(demo, "Plan", parent="NA_West_Commercial", name="Cut", territories=3,
+                         balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
+    (warning,) = [w for w in result.warnings if "territories of the same type outside" in w]
+    count = int(re.match(r"([\d,]+) accounts", warning).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert count > 0 and "West_Ent_" in warning
+    run_rules(demo, "Cut")
+    names = {t.developer_name for t in result.territories}
+    twice = multi_territory_accounts(demo, model="Cut").filter(
+        pl.col("detail").str.contains("|".join(names)) & pl.col("detail").str.contains("West_Ent_")
+    )
+    assert twice.height == count
+    # With the segment's rules shared (the demo's own leaves), no such warning.
+    plain = carve_model(demo, BASE, parent="NA_West_Commercial", name="Plain", territories=3,
+                        balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
+    assert not [w for w in plain.warnings if "territories of the same type outside" in w]
+
+
+def test_cli_refuses_two_outputs_in_one_file(demo: Workspace, db_url: str, tmp_path: Path) -> None:
+    """--chart, --map and --plan naming the same file (the second measure's chart included)
+    are refused before anything is written."""
+    demo.close()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    chart, same = out_dir / "c.png", ("--chart", "--map")
+    cases = [
+        ("--chart", str(chart), "--map", str(chart)),
+        ("--balance", "accounts,workload", "--chart", str(chart),
+         "--map", str(out_dir / "c-workload.png")),
+    ]  # fmt: skip
+    for extra in cases:
+        out = _carve_cli(db_url, "Twice", *extra)
+        text = " ".join(out.output.split())  # type: ignore[attr-defined]
+        assert out.exit_code == 1 and f"{same[0]} and {same[1]} would both write" in text, text  # type: ignore[attr-defined]
+    assert list(out_dir.iterdir()) == []
+    listed = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", "model", "list"])
+    assert "Twice" not in listed.output
 
 
 def test_the_guides_first_example_carves_one_branch(

@@ -157,10 +157,11 @@ def carve(
             f"Cannot write the plan as {plan_file.suffix or '(no extension)'!r} ({plan_file}).",
             hint="Name the plan file .csv or .parquet.",
         )
-    outputs = {"--chart": chart, "--map": map_file, "--plan": plan_file}
-    for option, path in outputs.items():
-        if path is not None:
-            check_output(path, option)
+    measures = list(dict.fromkeys(b.strip() for b in balance.split(",") if b.strip()))
+    _check_outputs(
+        [("--chart", p) for p in (_chart_paths(chart, measures) if chart is not None else [])]
+        + [("--map", map_file), ("--plan", plan_file)]
+    )
     rep_list = service.read_reps(reps) if reps is not None else None
     ws = workspace(ctx)
     staged = Staged()
@@ -185,7 +186,7 @@ def carve(
 
         result = service.carve_model(
             ws, model, parent=parent, name=name, territories=territories,
-            balance=[b.strip() for b in balance.split(",") if b.strip()],
+            balance=measures,
             tolerance=_tolerance(tolerance), units=units, rebalance=rebalance,
             lock_named=lock_named, potential=potential, workload=workload, keep=keep,
             max_distance=max_distance, seed=seed, developer_name=developer_name,
@@ -325,15 +326,42 @@ def _quality(q: service.CarveQuality) -> dict[str, Any]:
     }
 
 
+def _chart_paths(path: Path, measures: list[str]) -> list[Path]:
+    """Where the balance charts go: the first measure's at ``path``, the others' at
+    PATH-measure (``chart.png``, ``chart-accounts.png``, ...)."""
+    return [
+        path if i == 0 else path.with_name(f"{path.stem}-{name}{path.suffix}")
+        for i, name in enumerate(measures)
+    ]
+
+
+def _check_outputs(outputs: list[tuple[str, Path | None]]) -> None:
+    """Every output file writable, and no two options writing the same file."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs:
+        if path is None:
+            continue
+        check_output(path, option)
+        key = path.resolve()
+        if key in seen:
+            raise ValidationError(
+                f"{seen[key]} and {option} would both write {path}.",
+                hint="Give each output its own file name (--chart also writes "
+                "CHART-measure files for the second and third measures).",
+            )
+        seen[key] = option
+
+
 def _charts(result: service.CarveResult, path: Path) -> list[tuple[Path, Figure]]:
-    """One balance chart per measure: the first at ``path``, the others at PATH-measure."""
+    """One balance chart per measure, at :func:`_chart_paths`."""
     written = []
-    for i, m in enumerate(result.quality.balance.measures):
-        target = path if i == 0 else path.with_name(f"{path.stem}-{m.name}{path.suffix}")
+    measures = result.quality.balance.measures
+    targets = _chart_paths(path, [m.name for m in measures])
+    for target, m in zip(targets, measures, strict=True):
         values = [t.measures[m.name] for t in result.territories]
         names = [t.developer_name for t in result.territories]
         fig = charts.balance_figure(
-            names, values, title=f"{m.name} per territory", band=m.tolerance
+            names, values, title=f"{m.name} per territory, {result.model.name}", band=m.tolerance
         )
         written.append((target, fig))
     return written

@@ -36,10 +36,12 @@ EXAMPLES = 5
 def held_areas(
     session: Session, model: TerritoryModelRow, scope: Scope, shared: set[int]
 ) -> pl.DataFrame:
-    """``zip3, territory, accounts``: US ZIP3 areas holding accounts of territories of the
-    carved leaves' type outside the scope in ``model`` that the carved territories' shared
-    rules (pks in ``model``; none when it combines rules with 'any') would take."""
-    empty = pl.DataFrame(schema={"zip3": pl.String, "territory": pl.String, "accounts": pl.UInt32})
+    """``zip3, zip5, territory, accounts``: US postal codes holding accounts of territories
+    of the carved leaves' type outside the scope in ``model`` that the carved territories'
+    shared rules (pks in ``model``; none when it combines rules with 'any') would take."""
+    empty = pl.DataFrame(
+        schema={"zip3": pl.String, "zip5": pl.String, "territory": pl.String, "accounts": pl.UInt32}
+    )
     rows = list(session.scalars(select(TerritoryRow).where(TerritoryRow.model_pk == model.pk)))
     types = {leaf.type_pk for leaf in scope.leaves}
     inside = set(scope.subtree)
@@ -62,15 +64,49 @@ def held_areas(
     taken = accounts.filter(
         pl.all_horizontal([pl.lit(True), *(rule_expr(r) for r in rules)]),
         pl.col("billing_country_code").str.strip_chars().str.to_uppercase() == US,
-    ).select(account_pk="pk", zip3=postal_code().str.slice(0, 3))
+    ).select(account_pk="pk", zip5=postal_code().str.slice(0, 5))
     return (
-        taken.filter(pl.col("zip3").str.contains(r"^[0-9]{3}$"))
+        taken.filter(pl.col("zip5").str.contains(r"^[0-9]{3}"))
         .join(assigned.select("account_pk", "territory_pk"), on="account_pk")
-        .with_columns(territory=pl.col("territory_pk").replace_strict(outside))
-        .group_by("zip3", "territory")
+        .with_columns(
+            zip3=pl.col("zip5").str.slice(0, 3),
+            territory=pl.col("territory_pk").replace_strict(outside),
+        )
+        .group_by("zip3", "zip5", "territory")
         .agg(accounts=pl.len())
-        .sort("zip3", "territory")
+        .sort("zip3", "zip5", "territory")
     )
+
+
+def overlap_warning(rules: pl.DataFrame, held: pl.DataFrame) -> list[str]:
+    """A warning counting the accounts of other territories of the carved type (``held``)
+    whose postal codes the carved ``rules`` (``country, prefix, territory``) cover: a run
+    puts each of them in two territories of one type."""
+    us = rules.filter(pl.col("country") == US).select("prefix")
+    hits = pl.concat(
+        [
+            held.with_columns(prefix=pl.col("zip5").str.slice(0, size)).join(us, on="prefix")
+            for size in (3, 4, 5)
+        ]
+    ).unique(["zip5", "territory"])
+    if hits.is_empty():
+        return []
+    per_territory = (
+        hits.group_by("territory")
+        .agg(pl.col("accounts").sum())
+        .sort("accounts", "territory", descending=[True, False])
+    )
+    total = int(per_territory["accounts"].sum())
+    shown = ", ".join(f"{n:,} in {t}" for t, n in per_territory.head(EXAMPLES).iter_rows())
+    more = ", ..." if per_territory.height > EXAMPLES else ""
+    return [
+        f"{total:,} account{'s' if total != 1 else ''} of territories of the same type outside "
+        f"the carve ({shown}{more}) sit in postal codes the carved rules cover, and nothing "
+        "else in the carved territories' rules keeps them out: a run will put each in two "
+        "territories of one type. Give the carved territories the rule that sets their "
+        "segment apart (attach it to the parent with 'apply to child territories'), or carve "
+        "a parent whose leaves share such a rule."
+    ]
 
 
 def unclaimed_warning(carved: pl.DataFrame, held: pl.DataFrame, parent: str) -> list[str]:
@@ -104,4 +140,4 @@ def unclaimed_warning(carved: pl.DataFrame, held: pl.DataFrame, parent: str) -> 
     ]
 
 
-__all__ = ["held_areas", "unclaimed_warning"]
+__all__ = ["held_areas", "overlap_warning", "unclaimed_warning"]

@@ -22,7 +22,7 @@ from territorial.core.formula import compile_formula, formula_columns
 from territorial.core.model import RULE_ITEM_LIMIT
 from territorial.errors import ValidationError
 from territorial.services import fields, lookup
-from territorial.services.carve_cover import held_areas, unclaimed_warning
+from territorial.services.carve_cover import held_areas, overlap_warning, unclaimed_warning
 from territorial.store import bulk, frames
 from territorial.store.schema import (
     AccountAssignmentRow,
@@ -263,11 +263,18 @@ def current_and_locks(
 
 def matched(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
     """Old territories renumbered as the new territory that keeps most of their accounts,
-    so that disruption from scratch counts the accounts that change hands."""
+    so that disruption from scratch counts the accounts that change hands. An old
+    territory without a successor (fewer new territories than old) gets a number no new
+    territory has (``k`` + its index): all its accounts change hands.
+
+    >>> matched(np.array([0, 0, 1, 2, -1]), np.array([1, 1, 0, 0, 0]), 2).tolist()
+    [1, 1, 0, 4, -1]
+    """
     known = before >= 0
     if not known.any():
         return before
     mapping = _successors(before, after, k)
+    mapping = np.where(mapping >= 0, mapping, k + np.arange(len(mapping)))
     return np.where(known, mapping[np.maximum(before, 0)], -1)
 
 
@@ -526,6 +533,7 @@ def write_rules_and_assignments(
     )
     if held is not None:
         warnings += unclaimed_warning(carved, held, parent)
+        warnings += overlap_warning(rules, held)
     return manual.height, warnings
 
 

@@ -107,6 +107,14 @@ def read_reps(path: Path | str) -> list[Rep]:
         for column in REPS_COLUMNS[1:]:
             values[column] = _reps_number(path, row.get(column), line, column)
         out.append(Rep(user, **values, file=str(path), row=line))
+    if not out:
+        raise fail(
+            path,
+            "lists no reps",
+            row=2,
+            hint="add one row per rep (user, and optionally home_latitude, home_longitude, "
+            "capacity), or leave out --reps",
+        )
     return out
 
 

@@ -125,12 +125,15 @@ def fill_coverage(
 
 
 def open_areas(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> pl.DataFrame:
-    """``zip3, state`` of the ZIP3 areas without carved US rows that have ZIP5s in a state
-    holding carved ones (the table's ``state`` of the carved ZIP5s, or of the ZIP5s under a
-    carved 3- or 4-character unit): the areas :func:`fill_coverage` claims unless held.
+    """``zip3, state`` of the ZIP3 areas without carved US rows whose state (the state of
+    most of their ZIP5s) holds carved ones (the table's ``state`` of the carved ZIP5s, or
+    of the ZIP5s under a carved 3- or 4-character unit): the areas :func:`fill_coverage`
+    claims unless held. An area reaching a few ZIP5s into a carved state (Idaho's 834 has
+    one in Wyoming) is its own state's.
 
-    >>> zips = pl.DataFrame({"zip_code": ["94101", "95001", "97001"], "lat": [37.0, 36.9,
-    ...     45.0], "long": [-122.0, -122.0, -122.5], "state": ["CA", "CA", "OR"]})
+    >>> zips = pl.DataFrame({"zip_code": ["94101", "95001", "97001", "97002", "97003"],
+    ...     "lat": [37.0, 36.9, 45.0, 45.1, 45.2], "long": [-122.0, -122.0, -122.5, -122.6,
+    ...     -122.7], "state": ["CA", "CA", "OR", "CA", "OR"]})
     >>> carved = pl.DataFrame({"country": ["US"], "prefix": ["94101"], "territory": [0]})
     >>> open_areas(carved, zips=zips).rows()
     [('950', 'CA')]
@@ -143,10 +146,14 @@ def open_areas(carved: pl.DataFrame, *, zips: pl.DataFrame | None = None) -> pl.
     states = _under(us, table).select("state").drop_nulls().unique()
     taken = us.select(zip3=pl.col("prefix").str.slice(0, 3)).unique()
     return (
-        table.join(states, on="state", how="semi")
-        .select(zip3=pl.col("prefix").str.slice(0, 3), state="state")
+        table.drop_nulls("state")
+        .group_by(zip3=pl.col("prefix").str.slice(0, 3), state="state")
+        .agg(zips=pl.len())
+        .sort(["zip3", "zips", "state"], descending=[False, True, False])
+        .unique("zip3", keep="first", maintain_order=True)
+        .join(states, on="state", how="semi")
         .join(taken, on="zip3", how="anti")
-        .unique()
+        .select("zip3", "state")
         .sort("zip3", "state")
     )
 
