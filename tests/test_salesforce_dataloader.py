@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from opportunity_helpers import add_deals, realign_deals
 from territorial.cli.app import app
 from territorial.errors import InputFileError, ValidationError
+from territorial.io.salesforce.dataloader import read_id_map
 from territorial.services import assignments, models, rules, runs
 from territorial.services.compare import compare_models
 from territorial.services.dataloader import export_dataloader_files
@@ -338,3 +339,12 @@ def test_files_of_an_earlier_export_that_no_longer_apply_are_removed(
     assert any(
         n.startswith("removed 7 Data Loader files") and "-insert.csv, " in n for n in again.notes
     ), again.notes
+
+
+def test_id_map_keeps_a_territory_named_na(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text("ID,DEVELOPERNAME\n0MI000000000001,NA\n0MI000000000002,West\n")
+    assert read_id_map(ids) == {"NA": "0MI000000000001", "West": "0MI000000000002"}
+    ids.write_text("Id,DeveloperName\n0MI000000000001,NA\n,West\n")
+    with pytest.raises(InputFileError, match="row 3: needs both an Id and a DeveloperName"):
+        read_id_map(ids)
