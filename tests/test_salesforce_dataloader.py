@@ -55,7 +55,7 @@ def test_full_files_by_developer_name(plan: Workspace, tmp_path: Path) -> None:
     ]
     header = pl.read_csv(tmp_path / "ObjectTerritory2Association-insert-by-name.csv").columns
     assert header == ["ObjectId", "Territory2.DeveloperName", "AssociationCause"]
-    assert any("rule assignments" in n for n in result.notes)
+    assert any(n.startswith("1 rule assignment to add and 0 to remove") for n in result.notes)
 
 
 def test_delta_with_id_map(plan: Workspace, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_delta_with_id_map(plan: Workspace, tmp_path: Path) -> None:
 def test_id_map_must_cover_every_territory(plan: Workspace, tmp_path: Path) -> None:
     ids = tmp_path / "ids.csv"
     ids.write_text("Id,DeveloperName\n0MI2,West\n")
-    with pytest.raises(ValidationError, match="not in the id map: East"):
+    with pytest.raises(ValidationError, match="1 territory is not in the id map: East"):
         export_dataloader_files(plan, "Plan", tmp_path / "out", against="Base", id_map=ids)
     ids.write_text("Name\nWest\n")
     with pytest.raises(InputFileError, match="has no Id or DeveloperName column"):
@@ -256,7 +256,7 @@ def test_exclusion_territories_must_be_in_the_id_map(plan: Workspace, tmp_path: 
     assignments.exclude_account(plan, "Plan", "001C", "East")
     ids = tmp_path / "ids.csv"
     ids.write_text("Id,DeveloperName\n0MI2,West\n")
-    with pytest.raises(ValidationError, match="not in the id map: East"):
+    with pytest.raises(ValidationError, match="1 territory is not in the id map: East"):
         export_dataloader_files(plan, "Plan", tmp_path / "out", id_map=ids)
 
 
