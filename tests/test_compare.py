@@ -15,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from territorial.errors import Conflict
-from territorial.services import assignments, hierarchy, models, rules, runs
+from territorial.services import assignments, hierarchy, imports, models, rules, runs
 from territorial.services.compare import compare_models, write_comparison
 from territorial.services.packets import write_packets
 from territorial.services.workspace import Workspace
@@ -176,3 +176,52 @@ def test_cli_compare(org: Workspace, db_url: str, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "001B,Globex,moved,East,West" in out.output
     assert len(list(tmp_path.glob("*.html"))) == 1
+
+
+@pytest.fixture
+def ran_plan(org: Workspace) -> Workspace:
+    """Base (West takes California by rule; Bo manages NA) is live; Plan, its clone, was
+    run."""
+    assignments.assign_user(org, "Base", "005B", "NA", role="Manager")
+    rules.add_rule(org, "Base", "California", items=["BillingStateCode equals CA"])
+    rules.attach_rule(org, "Base", "California", "West")
+    models.activate_model(org, "Base")
+    models.clone_model(org, "Base", "Plan")
+    runs.run_rules(org, "Plan")
+    return org
+
+
+def test_a_plan_run_before_new_accounts_is_flagged_with_the_command_to_run(
+    ran_plan: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    from territorial.cli.app import app
+
+    assert compare_models(ran_plan, "Plan").warnings == ()
+    new = tmp_path / "new.csv"
+    new.write_text("Id,Name,BillingStateCode\n001N,Newco,CA\n001M,Newer,CA\n")
+    imports.import_accounts(ran_plan, new)  # assigned at once in the active Base
+    result = compare_models(ran_plan, "Plan")
+    assert result.summary["accounts_unassigned"] == 2  # what the stale run shows
+    (warning,) = result.warnings
+    assert "since then 2 accounts imported or changed" in warning
+    assert warning.endswith("Run it again: 'territorial run Plan'.")
+    args = ["--database", db_url, "compare", "Plan", "--by-manager", str(tmp_path / "p")]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "Warning: Model 'Plan' was last run at" in " ".join(out.stderr.split())
+    (packet,) = (tmp_path / "p").glob("*.html")
+    assert "Out of date:</strong> Model &#39;Plan&#39; was last run" in packet.read_text()
+    runs.run_rules(ran_plan, "Plan")
+    result = compare_models(ran_plan, "Plan")
+    assert result.warnings == () and result.summary["accounts_unassigned"] == 0
+
+
+def test_a_rule_changed_after_the_plan_run_is_flagged(ran_plan: Workspace) -> None:
+    rules.update_rule(ran_plan, "Plan", "California", items=["BillingStateCode equals CA,NV"])
+    (warning,) = compare_models(ran_plan, "Plan").warnings
+    assert "since then 1 change to its rules or hierarchy" in warning
+    # Territory runs cover part of the model only; a whole run clears the warning.
+    runs.run_rules(ran_plan, "Plan", territory="West")
+    assert compare_models(ran_plan, "Plan").warnings != ()
+    runs.run_rules(ran_plan, "Plan")
+    assert compare_models(ran_plan, "Plan").warnings == ()

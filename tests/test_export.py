@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from data_helpers import make_model, write
 from territorial.cli.app import app
 from territorial.errors import InputFileError
-from territorial.services import assignments, exports, imports, links, models
+from territorial.services import assignments, exports, hierarchy, imports, links, models
 from territorial.services.fields import add_field
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
@@ -212,3 +212,55 @@ def test_model_exports_default_to_the_active_model(
 def test_unsupported_output_type(filled: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="xlsx"):
         exports.export_accounts(filled, tmp_path / "a.xlsx")
+
+
+NA_ACCOUNTS = (
+    "Id,Name,BillingCountry,BillingCountryCode,BillingState,BillingCity,Industry\n"
+    "NAM1,None,Namibia,NA,N/A,null,NaN\n"
+    "NAM2,Empty,Namibia,NA,,,\n"
+)
+
+
+@pytest.fixture
+def namibia(ws: Workspace, tmp_path: Path) -> Workspace:
+    """Values that other tools read as missing: a territory 'NA' and Namibia's code 'NA'."""
+    imports.import_accounts(ws, write(tmp_path, "a.csv", NA_ACCOUNTS))
+    imports.import_users(ws, write(tmp_path, "u.csv", "id,name\nU1,Ann\n"))
+    make_model(ws)
+    hierarchy.add_territory(ws, "FY27", "North America", developer_name="NA", type="Geo")
+    links.import_user_territories(
+        ws, write(tmp_path, "ut.csv", "user,territory,role\nU1,NA,N/A\n"), model="FY27"
+    )
+    links.import_assignments(
+        ws, write(tmp_path, "m.csv", "account,territory\nNAM1,NA\n"), model="FY27"
+    )
+    return ws
+
+
+def test_na_null_and_none_are_text_not_empty(namibia: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "a.csv"
+    exports.export_accounts(namibia, out)
+    rows = pl.read_csv(out, infer_schema=False).select(
+        "id", "name", "billing_country_code", "billing_state", "billing_city", "industry"
+    )
+    assert rows.rows() == [
+        ("NAM1", "None", "NA", "N/A", "null", "NaN"),
+        ("NAM2", "Empty", "NA", None, None, None),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_na_values_round_trip(namibia: Workspace, tmp_path: Path, suffix: str) -> None:
+    steps: list[tuple[Callable[..., exports.ExportResult], Callable[..., object], dict]] = [
+        (exports.export_accounts, imports.import_accounts, {}),
+        (exports.export_user_territories, links.import_user_territories, {"model": "FY27"}),
+        (exports.export_assignments, links.import_assignments, {"model": "FY27"}),
+    ]
+    for export, import_, options in steps:
+        out = tmp_path / f"{export.__name__}{suffix}"
+        export(namibia, out, **options)
+        result = import_(namibia, out, **options)
+        assert "0 inserted, 0 updated" in result.summary()  # type: ignore[attr-defined]
+    ut = tmp_path / f"export_user_territories{suffix}"
+    frame = pl.read_csv(ut, infer_schema=False) if suffix == ".csv" else pl.read_parquet(ut)
+    assert frame.select("territory", "role").row(0) == ("NA", "N/A")

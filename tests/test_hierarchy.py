@@ -134,3 +134,28 @@ def test_manual_assignment_and_exclusion_round_trip(org: Workspace) -> None:
     with pytest.raises(Conflict, match="already excluded"):
         assignments.exclude_account(org, "Base", "001A", "West")
     assignments.include_account(org, "Base", "001A", "West")
+
+
+@pytest.mark.parametrize(
+    ("territories", "expected"),
+    [
+        (["West"], "No users: 001A is in West, which has no users assigned"),
+        (["East", "West"], "No users: 001A is in East, West, which have no users assigned"),
+        ([], "No users: 001A is in no territory of Base ('territorial explain 001A'"),
+    ],
+)
+def test_account_team_says_why_nobody_works_the_account(
+    org: Workspace, db_url: str, territories: list[str], expected: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from territorial.cli.app import app
+
+    for territory in territories:
+        assignments.assign_account(org, "Base", "001A", territory)
+    args = ["--database", db_url, "account", "team", "Acme", "--model", "Base"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert out.stdout == "" and " ".join(out.stderr.split()).startswith(expected)
+    out = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", *args[2:]])
+    assert out.stdout == "user_id,user_name,role,territory,territory_name\n"

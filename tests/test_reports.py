@@ -390,3 +390,58 @@ def test_cli_balance_table_reads_as_percentages_and_files_keep_fractions(
     out = CliRunner().invoke(app, ["--database", db_url, "--format", "json", *args])
     east = json.loads(out.stdout)["units"][0]
     assert (east["share"], east["within_10"]) == (pytest.approx(2 / 3), False)
+
+
+def _won(ws: Workspace, model: str) -> dict[str, float]:
+    frame = reports.territory_summary(ws, model, as_of=AS_OF)
+    return dict(zip(frame["territory"], frame["won_12m_subtree"], strict=True))
+
+
+@pytest.fixture
+def activated(base: Workspace) -> Workspace:
+    """Base is live; Plan, its clone with 001A only in West (not also in NA, which ties
+    with West on priority), is activated the usual way: open opportunities only."""
+    models.activate_model(base, "Base")
+    models.clone_model(base, "Base", "Plan")
+    assignments.unassign_account(base, "Plan", "001A", "NA")
+    models.activate_model(base, "Plan")
+    return base
+
+
+def test_closed_won_stays_visible_after_activation(activated: Workspace) -> None:
+    assert _won(activated, "Plan") == {"NA": 300.0, "East": 0.0, "West": 300.0}
+    balance = reports.balance_report(activated, "Plan", measure="won_12m", parent="NA", as_of=AS_OF)
+    assert balance.units.select("unit", "value").rows() == [("East", 0.0), ("West", 300.0)]
+    users = reports.balance_report(activated, "Plan", measure="won_12m", level="users", as_of=AS_OF)
+    assert users.units.select("unit", "value").rows() == [("005A", 300.0)]
+    # Attributed when reported, not written: the closed deals keep their old territory.
+    with activated.session() as s:
+        plan = lookup.model(s, "Plan")
+        stored = select(OpportunityTerritoryRow.opportunity_pk).filter_by(model_pk=plan.pk)
+        ids = set(s.scalars(select(Opportunity.id).filter(Opportunity.pk.in_(stored))))
+    assert ids == {"006A", "006B"}
+
+
+def test_a_closed_deal_own_territory_in_the_model_comes_first(activated: Workspace) -> None:
+    with activated.session() as s:
+        plan = lookup.model(s, "Plan")
+        east = s.scalars(select(TerritoryRow).filter_by(model_pk=plan.pk, developer_name="East"))
+        deal = s.scalars(select(Opportunity).filter_by(id="006C")).one()
+        s.add(
+            OpportunityTerritoryRow(
+                model_pk=plan.pk, opportunity_pk=deal.pk, territory_pk=east.one().pk
+            )
+        )
+    assert _won(activated, "Plan") == {"NA": 300.0, "East": 300.0, "West": 0.0}
+
+
+def test_a_plan_shows_closed_won_history_before_it_is_run_for_opportunities(
+    base: Workspace,
+) -> None:
+    models.clone_model(base, "Base", "Plan")
+    assignments.unassign_account(base, "Plan", "001A", "NA")
+    assert _won(base, "Plan") == {"NA": 300.0, "East": 0.0, "West": 300.0}
+    # Where the account's territories tie on type priority, ETM's policy picks none.
+    assert _won(base, "Base") == {"NA": 300.0, "East": 0.0, "West": 300.0}  # stored: West
+    models.clone_model(base, "Base", "Tied")
+    assert _won(base, "Tied") == {"NA": 0.0, "East": 0.0, "West": 0.0}

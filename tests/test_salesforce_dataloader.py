@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from opportunity_helpers import add_deals, realign_deals
 from territorial.cli.app import app
 from territorial.errors import InputFileError, ValidationError
+from territorial.io.salesforce.dataloader import read_id_map
 from territorial.services import assignments, models, rules, runs
 from territorial.services.compare import compare_models
 from territorial.services.dataloader import export_dataloader_files
@@ -54,7 +55,7 @@ def test_full_files_by_developer_name(plan: Workspace, tmp_path: Path) -> None:
     ]
     header = pl.read_csv(tmp_path / "ObjectTerritory2Association-insert-by-name.csv").columns
     assert header == ["ObjectId", "Territory2.DeveloperName", "AssociationCause"]
-    assert any("rule assignments" in n for n in result.notes)
+    assert any(n.startswith("1 rule assignment to add and 0 to remove") for n in result.notes)
 
 
 def test_delta_with_id_map(plan: Workspace, tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def test_delta_with_id_map(plan: Workspace, tmp_path: Path) -> None:
 def test_id_map_must_cover_every_territory(plan: Workspace, tmp_path: Path) -> None:
     ids = tmp_path / "ids.csv"
     ids.write_text("Id,DeveloperName\n0MI2,West\n")
-    with pytest.raises(ValidationError, match="not in the id map: East"):
+    with pytest.raises(ValidationError, match="1 territory is not in the id map: East"):
         export_dataloader_files(plan, "Plan", tmp_path / "out", against="Base", id_map=ids)
     ids.write_text("Name\nWest\n")
     with pytest.raises(InputFileError, match="has no Id or DeveloperName column"):
@@ -255,7 +256,7 @@ def test_exclusion_territories_must_be_in_the_id_map(plan: Workspace, tmp_path: 
     assignments.exclude_account(plan, "Plan", "001C", "East")
     ids = tmp_path / "ids.csv"
     ids.write_text("Id,DeveloperName\n0MI2,West\n")
-    with pytest.raises(ValidationError, match="not in the id map: East"):
+    with pytest.raises(ValidationError, match="1 territory is not in the id map: East"):
         export_dataloader_files(plan, "Plan", tmp_path / "out", id_map=ids)
 
 
@@ -338,3 +339,12 @@ def test_files_of_an_earlier_export_that_no_longer_apply_are_removed(
     assert any(
         n.startswith("removed 7 Data Loader files") and "-insert.csv, " in n for n in again.notes
     ), again.notes
+
+
+def test_id_map_keeps_a_territory_named_na(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text("ID,DEVELOPERNAME\n0MI000000000001,NA\n0MI000000000002,West\n")
+    assert read_id_map(ids) == {"NA": "0MI000000000001", "West": "0MI000000000002"}
+    ids.write_text("Id,DeveloperName\n0MI000000000001,NA\n,West\n")
+    with pytest.raises(InputFileError, match="row 3: needs both an Id and a DeveloperName"):
+        read_id_map(ids)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Annotated
 
 import typer
 
-from territorial.cli._common import message, plural, render, workspace
+from territorial.cli._common import OutputFormat, message, plural, render, state, workspace
 from territorial.services import assignments, online
 
 user_app = typer.Typer(help="Users on territories, with their roles.", no_args_is_help=True)
@@ -123,8 +123,28 @@ def account_team(
 
     Example: territorial account team 001A000001
     """
-    rows = [asdict(m) for m in assignments.account_team(workspace(ctx), account, model=model)]
-    render(ctx, rows, title=f"Team on {account}")
+    ws = workspace(ctx)
+    rows = [asdict(m) for m in assignments.account_team(ws, account, model=model)]
+    if rows:
+        render(ctx, rows, title=f"Team on {account}")
+        return
+    message(_no_team(assignments.account_territories(ws, account, model=model)))
+    if state(ctx).format is not OutputFormat.table:
+        render(ctx, rows, columns=[f.name for f in fields(assignments.TeamMember)])
+
+
+def _no_team(place: assignments.AccountPlace) -> str:
+    """Why an account has nobody working it, as a sentence."""
+    if not place.territories:
+        return (
+            f"No users: {place.account} is in no territory of {place.model} "
+            f"('territorial explain {place.account}' shows why)."
+        )
+    which = "which has" if len(place.territories) == 1 else "which have"
+    return (
+        f"No users: {place.account} is in {', '.join(place.territories)}, {which} no users "
+        f"assigned ('territorial user assign {place.model} USER TERRITORY --role ROLE')."
+    )
 
 
 @account_app.command("set")

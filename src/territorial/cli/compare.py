@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from territorial.cli._common import message, plural, render, workspace
 from territorial.cli._help import choices
@@ -68,12 +69,15 @@ def compare(
 ) -> None:
     """Compare two models: accounts and open opportunities that change territory, gains and
     losses per territory and per user; 'compare PLAN' compares the active model with PLAN.
-    A model whose rules were never run is refused: run it first ('territorial run PLAN').
+    A model whose rules were never run is refused: run it first ('territorial run PLAN');
+    one whose last run is older than later account imports or rule changes gets a warning.
 
     Example: territorial compare FY2028_Plan --output impact/ --by-manager packets/
     """
     ws = workspace(ctx)
     result = service.compare_models(ws, a, b, measure=measure)
+    for warning in result.warnings:
+        message(f"[yellow]Warning:[/yellow] {escape(warning)}")
     tables = result.tables(unchanged=all_)
     if show == "summary":
         rows = [{"measure": k, "value": v} for k, v in result.summary.items()]

@@ -7,7 +7,9 @@ objects:
    reports ragged rows instead of silently padding them; ``polars`` for Parquet) and
    checks what is wrong with the file as a whole: its extension, its encoding (UTF-8,
    a byte-order mark is accepted silently), its header and rows whose field count
-   differs from the header's.
+   differs from the header's. Only an empty cell is empty: ``NA``, ``N/A``, ``null``,
+   ``None`` and ``NaN`` are text (``NA`` is Namibia's country code and a common
+   territory name), unlike the defaults of pyarrow and pandas.
 2. :func:`parse_columns` casts the text columns to their field types with vectorised
    expressions and reports every value that does not fit, with its row.
 
@@ -217,6 +219,7 @@ def _read_csv(path: Path) -> Table:
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(positional, pa.string()),
+                null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),

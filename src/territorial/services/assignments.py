@@ -33,6 +33,17 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class AccountPlace:
+    """The territories an account is in, in one model."""
+
+    account: str
+    """The account's id."""
+    model: str
+    territories: list[str]
+    """Developer names, sorted."""
+
+
+@dataclass(frozen=True)
 class UserTerritory:
     user_id: str
     user_name: str
@@ -153,6 +164,24 @@ def account_team(ws: Workspace, account: str, *, model: str | None = None) -> li
         ]
 
 
+def account_territories(ws: Workspace, account: str, *, model: str | None = None) -> AccountPlace:
+    """Where an account is in a model (default: the active one), by any cause."""
+    with ws.session() as session:
+        model_row = lookup.model_or_active(session, model)
+        acct = lookup.account(session, account)
+        names = session.scalars(
+            select(TerritoryRow.developer_name)
+            .join(AccountAssignmentRow, AccountAssignmentRow.territory_pk == TerritoryRow.pk)
+            .where(
+                AccountAssignmentRow.model_pk == model_row.pk,
+                AccountAssignmentRow.account_pk == acct.pk,
+            )
+            .distinct()
+            .order_by(TerritoryRow.developer_name)
+        )
+        return AccountPlace(acct.id, model_row.developer_name, list(names))
+
+
 # -- accounts -------------------------------------------------------------------------------
 
 
@@ -271,9 +300,11 @@ def include_account(ws: Workspace, model: str, account: str, territory: str) -> 
 
 
 __all__ = [
+    "AccountPlace",
     "TeamMember",
     "UserTerritory",
     "account_team",
+    "account_territories",
     "assign_account",
     "assign_user",
     "exclude_account",

@@ -20,6 +20,7 @@ from territorial.core.model import ModelState
 from territorial.errors import ValidationError
 from territorial.io.tabular import write_table
 from territorial.services import lookup
+from territorial.services.freshness import stale_run
 from territorial.services.reports import (
     DEFAULT_MEASURE,
     ModelFrames,
@@ -49,6 +50,9 @@ class ModelComparison:
     """user_pk, user (id), name of every user."""
     seconds: float
     """Time spent computing, after loading."""
+    warnings: tuple[str, ...] = ()
+    """Models whose last run is older than later account or rule changes
+    (:func:`territorial.services.freshness.stale_run`)."""
 
     @property
     def summary(self) -> dict[str, float | int]:
@@ -113,6 +117,9 @@ def compare_models(
                 why="the comparison would show their accounts as unassigned",
                 then="compare again",
             )
+        warnings = tuple(
+            w for w in (stale_run(session, r) for r in (before_row, after_row)) if w is not None
+        )
         before_frames, before = _side(session, before_row)
         after_frames, after = _side(session, after_row)
         accounts = load_accounts(session, measure)
@@ -128,6 +135,7 @@ def compare_models(
         after_frames=after_frames,
         users=users,
         seconds=time.perf_counter() - started,
+        warnings=warnings,
     )
 
 

@@ -225,9 +225,9 @@ def export_dataloader_files(
         deletes = deletes.filter(pl.col("cause") == "manual")
         if rule_ins or rule_del:
             notes.append(
-                f"{rule_ins} rule assignments to add and {rule_del} to remove are left to "
-                "Salesforce: deploy the metadata, then run the model's assignment rules there "
-                "(or pass --include-rule-assignments to load them as manual ones)"
+                f"{plural(rule_ins, 'rule assignment')} to add and {rule_del:,} to remove are "
+                "left to Salesforce: deploy the metadata, then run the model's assignment rules "
+                "there (or pass --include-rule-assignments to load them as manual ones)"
             )
     else:
         notes.append("rule assignments are written as Territory2Manual (the API inserts no others)")
@@ -252,9 +252,10 @@ def export_dataloader_files(
         missing = dataloader.missing_territories([p[2] for p in plan], ids)
         if missing:
             raise ValidationError(
-                f"{len(missing)} territories are not in the id map: "
+                f"{plural(len(missing), 'territory', 'territories')} "
+                f"{'is' if len(missing) == 1 else 'are'} not in the id map: "
                 + ", ".join(missing[:20])
-                + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+                + (f" and {len(missing) - 20:,} more" if len(missing) > 20 else "")
                 + ".",
                 hint="Deploy the metadata first, then export SELECT Id, DeveloperName FROM "
                 "Territory2 WHERE Territory2ModelId = '...' again.",

@@ -48,6 +48,9 @@ class Packets:
 
     written: list[Packet]
     unchanged: list[str]
+    warnings: tuple[str, ...] = ()
+    """The comparison's warnings (a plan run before later changes), also shown in each
+    packet."""
 
 
 def _environment() -> jinja2.Environment:
@@ -151,6 +154,7 @@ def _render(
         opportunities_total=impact.opportunities.height,
         max_rows=MAX_HTML_ROWS,
         csv_name=csv_name,
+        warnings=comparison.warnings,
     )
 
 
@@ -231,7 +235,7 @@ def write_packets(
         packets.append(
             Packet(person["user"], person["name"], territories, impact.summary, html_path, csv_path)
         )
-    return Packets(packets, skipped)
+    return Packets(packets, skipped, comparison.warnings)
 
 
 __all__ = ["MAX_HTML_ROWS", "Packet", "Packets", "managers", "write_packets"]

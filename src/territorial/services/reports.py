@@ -7,7 +7,7 @@ renders them as tables, CSV or JSON, or writes them to CSV/Parquet.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -59,7 +59,8 @@ class ModelFrames:
     users: pl.DataFrame
     """territory_pk, user_pk, user (name), user_id, role."""
     opportunities: pl.DataFrame = field(repr=False)
-    """Every opportunity with this model's territory_pk (null: none)."""
+    """Every opportunity with this model's territory_pk (null: none); closed ones without a
+    stored territory are attributed by the model's policy (:func:`with_closed_history`)."""
 
 
 def _territories(session: Session, model_pk: int) -> pl.DataFrame:
@@ -125,11 +126,11 @@ def load_opportunities(session: Session, model_pk: int) -> pl.DataFrame:
     return read_frame(session, sql, schema)
 
 
-def computed_opportunities(
-    model_row: TerritoryModelRow, frames_: ModelFrames, opportunities: pl.DataFrame
+def _policy_territories(
+    model_row: TerritoryModelRow, frames_: ModelFrames, scope: pl.DataFrame
 ) -> pl.DataFrame:
-    """Opportunity territories as activating the model would set them (its policy);
-    excluded opportunities keep their stored territory."""
+    """``opportunity_pk``, ``territory_pk``: what the model's opportunity policy picks for
+    the opportunities of ``scope`` from their accounts' territories in the model."""
     policy = (model_row.settings or {}).get("opportunity_policy", "priority")
     territories = frames_.territories
     depth = depths(
@@ -146,25 +147,59 @@ def computed_opportunities(
         "priority",
         depth=pl.col("territory_pk").replace_strict(depth, return_dtype=pl.Int64),
     )
-    scope = opportunities.filter(~pl.col("excluded").fill_null(False))
-    wanted = assign_opportunities(
+    return assign_opportunities(
         scope.select("opportunity_pk", "account_pk", current_territory_pk="territory_pk"),
         frames_.links,
         terr,
         policy=policy if policy in ("priority", "deepest", "keep") else "priority",
     )
-    mapping = opportunities.select("opportunity_pk").join(
+
+
+def _fill(opportunities: pl.DataFrame, wanted: pl.DataFrame, mask: pl.Series) -> pl.DataFrame:
+    """``opportunities`` with ``territory_pk`` taken from ``wanted`` where ``mask`` is true."""
+    new = opportunities.select("opportunity_pk").join(
         wanted, on="opportunity_pk", how="left", maintain_order="left"
+    )["territory_pk"]
+    stored = opportunities["territory_pk"]
+    return opportunities.with_columns(territory_pk=new.zip_with(mask, stored))
+
+
+def computed_opportunities(
+    model_row: TerritoryModelRow, frames_: ModelFrames, opportunities: pl.DataFrame
+) -> pl.DataFrame:
+    """Opportunity territories as activating the model would set them (its policy);
+    excluded opportunities keep their stored territory."""
+    excluded = opportunities["excluded"].fill_null(False)
+    wanted = _policy_territories(model_row, frames_, opportunities.filter(~excluded))
+    return _fill(opportunities, wanted, ~excluded)
+
+
+def with_closed_history(
+    model_row: TerritoryModelRow, frames_: ModelFrames, opportunities: pl.DataFrame
+) -> pl.DataFrame:
+    """Closed opportunities that have no territory in the model are attributed to the one
+    its opportunity policy picks from their account's territories in it; the others keep
+    their stored territory. Nothing is written.
+
+    Activation assigns open opportunities only (a closed deal keeps the territory it was
+    won in, in the model active then), so without this the new active model, and every
+    plan, would show no closed-won history at all. Excluded opportunities stay as stored.
+    """
+    gap = (
+        opportunities["is_closed"].fill_null(False)
+        & opportunities["territory_pk"].is_null()
+        & ~opportunities["excluded"].fill_null(False)
     )
-    new = mapping["territory_pk"]
-    keep = opportunities["excluded"].fill_null(False)
-    return opportunities.with_columns(
-        territory_pk=opportunities["territory_pk"].zip_with(keep, new)
-    )
+    if not gap.any():
+        return opportunities
+    wanted = _policy_territories(model_row, frames_, opportunities.filter(gap))
+    return _fill(opportunities, wanted, gap)
 
 
 def load_model(session: Session, model_row: TerritoryModelRow) -> ModelFrames:
-    """The territories, assignments, user assignments and stored opportunity territories."""
+    """The territories, assignments and user assignments of a model, and its opportunity
+    territories: the stored ones, and for closed opportunities without one the territory
+    the model's policy gives them (:func:`with_closed_history`)."""
     rules = _rules(session, model_row.pk)
     links = frames.load_assignments(session, model_row.pk).select(
         "account_pk",
@@ -172,7 +207,7 @@ def load_model(session: Session, model_row: TerritoryModelRow) -> ModelFrames:
         "cause",
         rule=pl.col("rule_pk").replace_strict(rules, default=None, return_dtype=pl.String),
     )
-    return ModelFrames(
+    data = ModelFrames(
         model=model_row.developer_name,
         state=model_row.state,
         territories=_territories(session, model_row.pk),
@@ -180,6 +215,7 @@ def load_model(session: Session, model_row: TerritoryModelRow) -> ModelFrames:
         users=_users(session, model_row.pk),
         opportunities=load_opportunities(session, model_row.pk),
     )
+    return replace(data, opportunities=with_closed_history(model_row, data, data.opportunities))
 
 
 def measure_formula(catalog: FieldCatalog, measure: str) -> tuple[str, dict[str, str]]:
@@ -557,4 +593,5 @@ __all__ = [
     "territory_summary",
     "unassigned_accounts",
     "users_report",
+    "with_closed_history",
 ]

@@ -16,14 +16,13 @@ Territory2ModelId = '0MA...'`` exported with Data Loader (its upper-case headers
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
 from territorial.errors import InputFileError, Problem
+from territorial.io.tabular import read_table
 
 MANUAL = "Territory2Manual"
 BY_NAME = "Territory2.DeveloperName"
@@ -36,51 +35,48 @@ def _squash(header: str) -> str:
 
 
 def read_id_map(path: Path | str) -> dict[str, str]:
-    """Territory developer name → ``Territory2Id`` from a CSV (``Id``, ``DeveloperName``)."""
-    source = Path(path)
-    try:
-        text = source.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputFileError(
-            str(source), [Problem(f"cannot be read: {err}", hint="Give a UTF-8 CSV file.")]
-        ) from err
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise InputFileError(str(source), [Problem("is empty", hint="Export Id, DeveloperName.")])
-    header = [_squash(h) for h in rows[0]]
-    id_col = next((header.index(h) for h in _ID_HEADERS if h in header), None)
-    name_col = next((header.index(_squash(h)) for h in _NAME_HEADERS if _squash(h) in header), None)
-    problems: list[Problem] = []
+    """Territory developer name → ``Territory2Id`` from a CSV (``Id``, ``DeveloperName``).
+
+    The file is read like every other input file (:func:`~territorial.io.tabular.read_table`),
+    so a territory named ``NA`` stays ``NA``.
+    """
+    table = read_table(path)
+    header = {_squash(name): name for name in table.frame.columns}
+    id_col = next((header[h] for h in _ID_HEADERS if h in header), None)
+    name_col = next((header[_squash(h)] for h in _NAME_HEADERS if _squash(h) in header), None)
     if id_col is None or name_col is None:
         missing = [n for n, c in (("Id", id_col), ("DeveloperName", name_col)) if c is None]
-        problems.append(
-            Problem(
-                f"has no {' or '.join(missing)} column",
-                row=1,
-                hint="Export SELECT Id, DeveloperName FROM Territory2 WHERE Territory2ModelId=...",
-            )
-        )
-        raise InputFileError(str(source), problems)
-    result: dict[str, str] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) <= max(id_col, name_col):
-            problems.append(Problem("has too few values", row=line))
-            continue
-        name, ident = row[name_col].strip(), row[id_col].strip()
-        if not name or not ident:
-            problems.append(Problem("needs both an Id and a DeveloperName", row=line))
-        elif name in result and result[name] != ident:
-            problems.append(
+        raise InputFileError(
+            str(path),
+            [
                 Problem(
-                    f"{name!r} appears twice with different ids", row=line, column=rows[0][id_col]
+                    f"has no {' or '.join(missing)} column",
+                    row=1,
+                    hint="Export SELECT Id, DeveloperName FROM Territory2 "
+                    "WHERE Territory2ModelId=...",
                 )
+            ],
+        )
+    pairs = table.frame.select(
+        pl.col(name_col).str.strip_chars().alias("name"),
+        pl.col(id_col).str.strip_chars().alias("id"),
+    )
+    result: dict[str, str] = {}
+    problems: list[Problem] = []
+    for index, (name, ident) in enumerate(pairs.iter_rows()):
+        if not name and not ident:
+            continue
+        if not name or not ident:
+            problems.append(
+                Problem("needs both an Id and a DeveloperName", row=table.rows([index])[0])
             )
+        elif name in result and result[name] != ident:
+            message = f"{name!r} appears twice with different ids"
+            problems.append(Problem(message, row=table.rows([index])[0], column=id_col))
         else:
             result[name] = ident
     if problems:
-        raise InputFileError(str(source), problems)
+        raise InputFileError(str(path), problems)
     return result
 
 
