@@ -74,11 +74,18 @@ def test_online_index_equals_reference(model: ModelInput, rows: list[dict[str, A
         assert index.assign(row) == assign_account(row, compiled)
 
 
+def _rule_orders(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``Layout.rule_starts`` and ``ordered_rules`` of 10 territories, each with rules
+    100..107 in an order of its own."""
+    orders = [rng.permutation(np.arange(100, 108)) for _ in range(10)]
+    return np.arange(0, 80, 8), np.concatenate(orders)
+
+
 def test_wide_keys_sort_by_columns_the_same() -> None:
     rng = np.random.default_rng(3)
     layout = matcher.Layout(
         np.arange(10, 20),
-        np.arange(100, 108),
+        *_rule_orders(rng),
         3,
         4,
         np.zeros(0, np.int64),
@@ -100,7 +107,7 @@ def test_sorted_result_with_gaps_in_pks_and_without_repeats() -> None:
     for repeats in (True, False):
         layout = matcher.Layout(
             np.arange(10, 20),
-            np.arange(100, 108),
+            *_rule_orders(rng),
             3,
             4,
             np.zeros(0, np.int64),
