@@ -268,19 +268,20 @@ def match(
 
 @dataclass
 class Layout:
-    """Integer ranks of territories and of each territory's rules, and what each
-    conjunction assigns.
+    """Integer ranks of territories, slots of their rules, and what each conjunction
+    assigns.
 
-    A (territory, rule) assignment is packed as ``territory_rank << rule_bits | rule_rank``,
-    where ``rule_rank`` is the rule's position in the territory's rule order: of the packed
-    values of one (account, territory), the lowest holds the rule a run records.
+    Each territory's effective rules take consecutive *slots*, in the territory's rule order
+    (``rules.deciding``), territory after territory in rank order. A (territory, rule)
+    assignment is packed as ``territory_rank << rule_bits | slot``: of the packed values of
+    one (account, territory), the lowest holds the rule a run records.
     """
 
     territory_pks: Ints
+    rule_pks: Ints
+    """The rule pk in each slot."""
     rule_starts: Ints
-    """By territory rank, where the territory's rules start in ``ordered_rules``."""
-    ordered_rules: Ints
-    """Each territory's rule pks in its rule order, one territory after the other."""
+    """By territory rank, the territory's first slot."""
     rule_bits: int
     territory_bits: int
     cid_target: Ints
@@ -300,27 +301,30 @@ def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
         return layout
     territories = sorted(compiled.effective)
     orders = [compiled.rule_order[pk] for pk in territories]
-    rule_bits = _bits(max(len(order) for order in orders))
+    starts = np.cumsum([0, *map(len, orders[:-1])], dtype=np.int64)
+    rule_bits = _bits(int(starts[-1]) + len(orders[-1]))
     territory_rank = {pk: i for i, pk in enumerate(territories)}
     # Under ``all`` the account satisfied every rule of the territory, so the first of its
-    # order is recorded (rank 0); under ``any``, the conjunction's rule.
-    rule_rank: dict[tuple[int, int], int] = {}
+    # order is recorded (its first slot); under ``any``, the conjunction's rule.
+    first = {pk: int(start) for pk, start in zip(territories, starts, strict=True)}
+    slot: dict[tuple[int, int], int] = {}
     if plan.combination != "all":
         for pk, order in zip(territories, orders, strict=True):
-            rule_rank.update({(pk, rule): i for i, rule in enumerate(order)})
-    slots, packed = [], []
+            slot.update({(pk, rule): first[pk] + i for i, rule in enumerate(order)})
+    cids, packed = [], []
     for conj in plan.conjunctions:
         for pk in plan.targets[conj.target].territories:
-            slots.append(conj.cid)
-            packed.append(territory_rank[pk] << rule_bits | rule_rank.get((pk, conj.rule_pk), 0))
+            cids.append(conj.cid)
+            chosen = slot[pk, conj.rule_pk] if slot else first[pk]
+            packed.append(territory_rank[pk] << rule_bits | chosen)
     layout = Layout(
         np.array(territories, dtype=np.int64),
-        np.cumsum([0, *map(len, orders[:-1])], dtype=np.int64),
         np.array([r for order in orders for r in order], dtype=np.int64),
+        starts,
         rule_bits,
         _bits(len(territories)),
         np.array([c.target for c in plan.conjunctions], dtype=np.int64),
-        Csr.build(slots, packed, len(plan.conjunctions)),
+        Csr.build(cids, packed, len(plan.conjunctions)),
         any(
             count > 1 and plan.targets[target].territories
             for target, count in Counter(c.target for c in plan.conjunctions).items()
@@ -346,7 +350,7 @@ def _fallback_pairs(
     compiled: CompiledModel, plan: ModelPlan, layout: Layout, rows: Ints, cids: Ints
 ) -> tuple[Ints, Ints]:
     """(row, packed assignment) of the territories combined rule by rule (every rule of
-    such a territory holds, so the first of its rule order is recorded: rank 0)."""
+    such a territory holds, so the first of its rule order is recorded: its first slot)."""
     rule_of_target = {t: pk for pk, t in plan.rule_target.items()}
     rule_pk = np.array(
         [rule_of_target.get(t, -1) for t in range(len(plan.targets))], dtype=np.int64
@@ -356,7 +360,8 @@ def _fallback_pairs(
     ).filter(pl.col("rule_pk") >= 0)
     found = _all_rules(pairs.unique(), compiled, sorted(plan.fallback))
     territory = np.searchsorted(layout.territory_pks, found["territory_pk"].to_numpy())
-    return found["row"].cast(pl.Int64).to_numpy(), territory << layout.rule_bits
+    packed = territory << layout.rule_bits | layout.rule_starts[territory]
+    return found["row"].cast(pl.Int64).to_numpy(), packed
 
 
 def _sorted_result(
@@ -409,9 +414,8 @@ def _result(layout: Layout, account_pks: Ints, assigned: Ints) -> pl.DataFrame:
     territory column)."""
     # take with mode="clip" writes ``out`` directly, each element after reading its index.
     rule_pks = np.bitwise_and(assigned, (1 << layout.rule_bits) - 1)
+    np.take(layout.rule_pks, rule_pks, out=rule_pks, mode="clip")
     np.right_shift(assigned, layout.rule_bits, out=assigned)
-    rule_pks += layout.rule_starts[assigned]
-    np.take(layout.ordered_rules, rule_pks, out=rule_pks, mode="clip")
     territory_pks = np.take(layout.territory_pks, assigned, out=assigned, mode="clip")
     return pl.DataFrame(
         {"account_pk": account_pks, "territory_pk": territory_pks, "rule_pk": rule_pks},
