@@ -25,10 +25,11 @@ from territorial.errors import (
     ValidationError,
 )
 from territorial.services import carve as carve_service
-from territorial.services import lookup
+from territorial.services import exports, lookup
 from territorial.services.assignments import assign_account
 from territorial.services.audit import log as audit_log
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
+from territorial.services.compare import compare_models
 from territorial.services.demo import load_demo
 from territorial.services.hierarchy import add_territory
 from territorial.services.models import activate_model, clone_model, list_models
@@ -116,6 +117,56 @@ def test_carve_run_and_activate(demo: Workspace) -> None:
                                     "billing_postal_code": postal},
     )  # fmt: skip
     assert by_rule["territory"] in saved.territories["FY28_West"]
+
+
+def test_runs_record_the_carve_rule_that_exports_compare_and_reports_name(
+    demo: Workspace, tmp_path: Path
+) -> None:
+    # Each carved territory needs US_Accounts and Commercial_Revenue, which its siblings
+    # have too, and its own postal rule: the run records the postal rule.
+    result = carve_model(demo, BASE, parent="NA_West_Commercial", name="Plan", territories=3,
+                         seed=7)  # fmt: skip
+    carved = [t.developer_name for t in result.territories]
+    run_rules(demo, "Plan")
+
+    def recorded(where: Path) -> pl.DataFrame:
+        exports.export_assignments(demo, where, model="Plan")
+        return pl.read_csv(where).filter(
+            pl.col("territory").is_in(carved) & (pl.col("cause") == "rule")
+        )
+
+    exported = recorded(tmp_path / "assignments.csv")
+    assert exported.height > 100
+    assert (exported["rule"] == exported["territory"] + "_Carve").all()
+    # compare: every carved territory a moved account lands in is named by its postal rule.
+    moved = compare_models(demo, "Plan").tables()["accounts"]["to_detail"].str.join("; ")
+    causes = re.findall(r"(NA_West_Commercial_\d+) \(((?:manual, )?rule [^)]*)\)", moved.item())
+    assert len(causes) > 100
+    assert {cause.removeprefix("manual, ") for _, cause in causes} == {
+        f"rule {t}_Carve" for t, _ in causes
+    }
+    # report multi names the same rule.
+    detail = multi_territory_accounts(demo, "Plan")["detail"].str.join("; ").item()
+    assert re.search(r"NA_West_Commercial_\d+ \(rule US_Accounts\)", detail) is None
+    assert re.search(r"NA_West_Commercial_\d+ \(rule NA_West_Commercial_\d+_Carve\)", detail)
+    # A run of one carved territory (its siblings out of scope) records the same rules.
+    scoped = run_rules(demo, "Plan", territory=carved[0])
+    assert (scoped.added, scoped.removed) == (0, 0)
+    # So does an account assigned at once when it is saved.
+    postal = result.plan.join(exported, left_on="account_id", right_on="account")
+    first = postal.row(0, named=True)
+    with demo.session() as session:
+        code = session.scalar(select(Account.billing_postal_code).where(
+            Account.id == first["account_id"]))  # fmt: skip
+    save_account(
+        demo, "001NEWCARVED0002", {"name": "Newco", "billing_country_code": "US",
+                                    "billing_postal_code": code, "annual_revenue": 5e6},
+        models=["Plan"],
+    )  # fmt: skip
+    new = recorded(tmp_path / "again.csv").filter(pl.col("account") == "001NEWCARVED0002")
+    assert new.select("territory", "rule").rows() == [
+        (first["territory"], f"{first['territory']}_Carve")
+    ]
 
 
 def test_same_seed_same_plan_and_rebalance_keeps_named(demo: Workspace) -> None:
@@ -425,7 +476,7 @@ def test_carved_segment_keeps_the_rules_that_define_it(demo: Workspace) -> None:
     # The replaced leaves' own geography rules went with them.
     assert "CA_Bay_Area_Rule" not in rules and "West_Ent_Pacific_Rule" in rules
     # Accounts also in an overlay: the report names the postal rule that sets each carved
-    # territory apart, not US_Accounts (the lowest-pk rule, which the run stores).
+    # territory apart (the rule the run records), not US_Accounts (the lowest-pk rule).
     multi = multi_territory_accounts(demo, "Comm")
     carved = [t.developer_name for t in result.territories]
     named = [

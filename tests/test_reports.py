@@ -226,8 +226,8 @@ def test_demo_organisation_reports_agree(ws: Workspace) -> None:
 
 
 def _overlapping_rules(org: Workspace, model: str, attach: list[tuple[str, str]]) -> None:
-    """Rules created in this order, so US_Accounts has the lowest pk: the rule a run
-    records for every territory that has it. Acme (001A) is a US public-sector account in
+    """Rules created in this order, so US_Accounts has the lowest pk: recording the lowest
+    pk would name it for every territory that has it. Acme (001A) is a US public-sector account in
     CA, Globex (001B) a US account in OR."""
     items = {
         "US_Accounts": "BillingCountryCode equals US",
@@ -277,7 +277,8 @@ def test_multi_names_the_rule_that_sets_each_territory_apart(org: Workspace) -> 
     )  # fmt: skip
     assignments.assign_account(org, "Base", "001A", "Named")
     runs.run_rules(org, "Base")
-    assert _stored_rule(org, "Base", "001A", "West") == "US_Accounts"  # what the run keeps
+    assert _stored_rule(org, "Base", "001A", "West") == "West_Carve"  # what the run keeps
+    assert _stored_rule(org, "Base", "001A", "Gov") == "US_Accounts"  # the lowest of two
     multi = reports.multi_territory_accounts(org, "Base")
     # West: East shares US_Accounts, so West_Carve sets it apart. Gov: its siblings (NA,
     # Named) have no rules, so both its rules do, and both are named.

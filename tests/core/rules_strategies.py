@@ -115,6 +115,19 @@ def models(draw: st.DrawFn) -> ModelInput:
     rule_list = [draw(rules(10 + i)) for i in range(n_rules)]
     pairs = st.tuples(st.integers(10, 9 + n_rules), st.integers(1, n_territories), st.booleans())
     associations = draw(st.lists(pairs, max_size=6, unique_by=lambda a: (a[0], a[1])))
+    families: dict[int | None, list[int]] = {}
+    for node in nodes:
+        families.setdefault(node.parent_pk, []).append(node.pk)
+    siblings = [members for members in families.values() if len(members) > 1]
+    if siblings and draw(st.booleans()):
+        # Siblings that all have the lowest-pk rule (as carved territories share
+        # US_Accounts) and maybe one of their own: a run records their own rule first.
+        members = draw(st.sampled_from(siblings))
+        extra = {(10, pk): False for pk in members}
+        for pk in members:
+            extra[draw(st.integers(10, 9 + n_rules)), pk] = draw(st.booleans())
+        kept = [a for a in associations if a[:2] not in extra]
+        associations = kept + [(rule, pk, inherited) for (rule, pk), inherited in extra.items()]
     combination: RuleCombination = draw(st.sampled_from(["all", "any"]))
     return ModelInput(nodes, rule_list, associations, combination)
 

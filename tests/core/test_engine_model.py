@@ -80,17 +80,30 @@ def test_not_inherited_rule_stays_on_its_territory() -> None:
 def test_all_requires_every_effective_rule() -> None:
     # 40 has US (inherited from 20) + West (inherited from 30) + Big (own)
     result = run([(1, 20, True), (2, 30, True), (3, 40, False)])
-    assert [r for r in result if r[1] == 40] == [(1, 40, 1)]
-    assert [r for r in result if r[1] == 30] == [(1, 30, 1), (2, 30, 1)]
+    assert [r for r in result if r[1] == 40] == [(1, 40, 1)]  # no sibling: the lowest pk
+    # 30 has US + West; its sibling 31 has US too, so West sets 30 apart.
+    assert [r for r in result if r[1] == 30] == [(1, 30, 2), (2, 30, 2)]
 
 
-def test_any_needs_one_effective_rule_and_reports_lowest_pk() -> None:
+def test_any_needs_one_effective_rule_and_without_siblings_records_lowest_pk() -> None:
     result = run([(2, 40, False), (3, 40, False)], combination="any")
     assert result == [(1, 40, 2), (2, 40, 2), (3, 40, 3), (4, 40, 3)]
 
 
-def test_rule_pk_is_lowest_matching_effective_rule_under_all() -> None:
+def test_rule_pk_without_siblings_is_lowest_matching_effective_rule_under_all() -> None:
     assert run([(3, 30, False), (2, 30, False)]) == [(1, 30, 2)]
+
+
+@pytest.mark.parametrize("combination", ["all", "any"])
+def test_rule_pk_is_the_rule_no_sibling_has(combination: RuleCombination) -> None:
+    # Siblings 30 (US + West) and 31 (US + Big) share US: West and Big set them apart.
+    result = run([(1, 30, False), (2, 30, False), (1, 31, False), (3, 31, False)], combination)
+    if combination == "all":
+        assert result == [(1, 30, 2), (1, 31, 3), (2, 30, 2), (3, 31, 3)]
+    else:  # among the rules the account satisfies; US when it is the only one
+        assert result == [
+            (1, 30, 2), (1, 31, 3), (2, 30, 2), (2, 31, 1), (3, 30, 1), (3, 31, 3), (4, 31, 3),
+        ]  # fmt: skip
 
 
 def test_territory_with_only_inactive_rules_gets_nothing() -> None:

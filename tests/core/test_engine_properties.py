@@ -74,18 +74,27 @@ def test_online_index_equals_reference(model: ModelInput, rows: list[dict[str, A
         assert index.assign(row) == assign_account(row, compiled)
 
 
+def _layout(rng: np.random.Generator, repeats: bool = True) -> matcher.Layout:
+    """10 territories (pks 10..19), each with rules 100..107 in an order of its own."""
+    orders = [rng.permutation(np.arange(100, 108)) for _ in range(10)]
+    empty = execute.Csr.build([], [], 0)
+    starts = np.arange(0, 80, 8)
+    return matcher.Layout(
+        np.arange(10, 20), np.concatenate(orders), starts, 7, 4, np.zeros(0, np.int64), empty,
+        repeats,
+    )  # fmt: skip
+
+
+def _packed(territory: np.ndarray, rank: np.ndarray | int) -> np.ndarray:
+    """The packed assignment of the ``rank``-th rule of territory rank ``territory``."""
+    return territory << 7 | (8 * territory + rank)
+
+
 def test_wide_keys_sort_by_columns_the_same() -> None:
     rng = np.random.default_rng(3)
-    layout = matcher.Layout(
-        np.arange(10, 20),
-        np.arange(100, 108),
-        3,
-        4,
-        np.zeros(0, np.int64),
-        execute.Csr.build([], [], 0),
-    )
+    layout = _layout(rng)
     order = rng.integers(0, 50, 400)
-    assigned = (rng.integers(0, 10, 400) << 3) | rng.integers(0, 8, 400)
+    assigned = _packed(rng.integers(0, 10, 400), rng.integers(0, 8, 400))
     pks = np.arange(1000, 1050)
     packed = matcher._sorted_result(layout, pks, order, assigned)
     by_columns = matcher._sorted_result_by_columns(layout, pks, order, assigned)
@@ -96,24 +105,28 @@ def test_wide_keys_sort_by_columns_the_same() -> None:
 def test_sorted_result_with_gaps_in_pks_and_without_repeats() -> None:
     rng = np.random.default_rng(5)
     order = rng.integers(0, 50, 400)
-    assigned = (rng.integers(0, 10, 400) << 3) | rng.integers(0, 8, 400)
+    assigned = _packed(rng.integers(0, 10, 400), rng.integers(0, 8, 400))
     for repeats in (True, False):
-        layout = matcher.Layout(
-            np.arange(10, 20),
-            np.arange(100, 108),
-            3,
-            4,
-            np.zeros(0, np.int64),
-            execute.Csr.build([], [], 0),
-            repeats,
-        )
-        pairs = np.unique(order << 7 | assigned >> 3)  # one rule per (account, territory)
+        layout = _layout(rng, repeats)
+        pairs = np.unique(order << 4 | assigned >> 7)  # one rule per (account, territory)
         if not repeats:
-            order, assigned = pairs >> 7, (pairs & 127) << 3 | 5
+            order, assigned = pairs >> 4, _packed(pairs & 15, 5)
         for pks in (np.arange(1000, 1050), np.arange(1000, 1050) * 3 - 7):
             packed = matcher._sorted_result(layout, pks, order.copy(), assigned.copy())
             by_columns = matcher._sorted_result_by_columns(layout, pks, order, assigned)
             assert packed.equals(by_columns)
+
+
+def test_each_territory_keeps_the_first_rule_of_its_order() -> None:
+    rng = np.random.default_rng(7)
+    layout = _layout(rng)
+    # Account rank 0 gets every rule of territory rank 2, and rules 3 and 5 of rank 4.
+    order = np.zeros(10, np.int64)
+    assigned = np.concatenate([_packed(np.full(8, 2), np.arange(8)[::-1]),
+                               _packed(np.array([4, 4]), np.array([5, 3]))])  # fmt: skip
+    result = matcher._sorted_result(layout, np.array([1000]), order, assigned)
+    assert result.rows() == [(1000, 12, int(layout.rule_pks[16])),
+                             (1000, 14, int(layout.rule_pks[35]))]  # fmt: skip
 
 
 def test_cell_finder_equals_binary_search() -> None:

@@ -27,17 +27,27 @@ def reasons(
 
 
 def test_all_rules_name_the_one_siblings_lack_else_every_rule() -> None:
-    assert reasons([(7, 2, "rule", 10), (7, 3, "rule", 10), (7, 5, "rule", 10)]) == [
+    # The rules a run records (rules.deciding): the carve rules, and US for Gov.
+    assert reasons([(7, 2, "rule", 20), (7, 3, "rule", 30), (7, 5, "rule", 10)]) == [
         ["West_Carve"],
         ["East_Carve"],
         ["Gov", "US"],  # NA, its sibling, has no rules: both set Gov apart
     ]
 
 
+def test_a_rule_recorded_by_an_older_run_is_named_with_the_others() -> None:
+    # Runs used to record the lowest pk (US): not the rule that sets West apart, so the
+    # report does not name it alone; every rule matched is named until the next run.
+    assert reasons([(7, 2, "rule", 10), (8, 2, "rule", 11)]) == [
+        ["Commercial", "US", "West_Carve"],
+        ["Commercial", "US", "West_Carve"],
+    ]
+
+
 def test_manual_stale_and_deleted_rules() -> None:
     rows = [
         (7, 2, "manual", None),  # by hand: no rule
-        (7, 2, "rule", 10),  # the same territory by rule too
+        (7, 2, "rule", 20),  # the same territory by rule too
         (8, 2, "rule", 99),  # the run's rule is no longer attached: named as stored
         (9, 3, "rule", None),  # the rule was deleted since the run
     ]
@@ -48,7 +58,7 @@ def test_any_rule_names_among_the_rules_matched() -> None:
     satisfied = pl.DataFrame({"account_pk": [7, 7, 8, 8], "rule_pk": [10, 20, 10, 11]})
     # 7 matched US and West_Carve in West: West_Carve sets West apart. 8 matched only
     # rules East shares: both are named.
-    assert reasons([(7, 2, "rule", 10), (8, 2, "rule", 10)], satisfied) == [
+    assert reasons([(7, 2, "rule", 20), (8, 2, "rule", 10)], satisfied) == [
         ["West_Carve"],
         ["Commercial", "US"],
     ]

@@ -230,7 +230,9 @@ def export_assignments(
 ) -> None:
     """Write a model's account assignments (account, territory, label, cause, rule).
 
-    The active model unless --model names another.
+    The active model unless --model names another. The rule of a rule assignment is the
+    one its run recorded: the rule that sets the territory apart from its siblings
+    ('territorial run --help').
 
     Example: territorial export assignments --model FY27 -o assignments.csv
     """

@@ -112,9 +112,9 @@ def unassigned(
 @app.command("multi")
 def multi(ctx: typer.Context, model: ModelOpt = None, output: OutputOpt = None) -> None:
     """Accounts in several territories: which, and why each territory has them: 'manual'
-    (assigned by hand), or the rule that sets the territory apart from its siblings (a
-    carved territory's postal rule, not the rules all carved territories share); when no
-    one rule does, every rule the account matched ('rules A + B').
+    (assigned by hand), or the rule the run recorded, which sets the territory apart from
+    its siblings (a carved territory's postal rule, not the rules all carved territories
+    share); when no one rule does, every rule the account matched ('rules A + B').
 
     Example: territorial report multi --model FY2028_Plan
     """

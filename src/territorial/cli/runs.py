@@ -26,6 +26,9 @@ def run(
     """Run a model's assignment rules; rule assignments in the scope are replaced.
 
     Manual assignments are kept and exclusions are respected. Only what changed is written.
+    Each rule assignment records the rule that put the account there: of the rules it
+    satisfied, the oldest that no sibling territory has (a carved territory's postal rule,
+    not the rules all carved territories share), or the oldest if siblings have them all.
 
     Example: territorial run FY27_Plan --territory NA_West --preview
     """

@@ -1,18 +1,15 @@
 """Which rules to name when saying why an account is in a territory.
 
-A run stores one rule per rule assignment: the lowest-pk effective rule the account
-satisfied (``engine.matcher``), which is an accident of creation order. With rules AND-ed
-together it is usually a rule every territory around shares (``US_Accounts``), not the one
-that puts the account here rather than in the next territory. Reports name instead the
-rule that sets the territory apart from its **siblings** (the territories with the same
-parent; top-level territories are siblings of each other):
-
-* of the rules the account satisfied (all the territory's effective rules when a model
-  requires all of them; those the account matches when it requires any), the one that no
-  sibling has among its effective rules — a carved territory's ``<Territory>_Carve`` postal
-  rule, not the ``US_Accounts`` and ``Commercial_Revenue`` rules every carved territory
-  shares;
-* when no single rule does (none, or several), every rule the account satisfied.
+A run records one rule per rule assignment: of the rules the account satisfied, the one
+that sets the territory apart from its **siblings** (``rules.deciding``): a carved
+territory's ``<Territory>_Carve`` postal rule, not the ``US_Accounts`` and
+``Commercial_Revenue`` rules every carved territory shares. Exports and comparisons show
+that rule; ``report multi`` names it too, alone, when it is the only rule the account
+satisfied that no sibling has. Otherwise — several rules set the territory apart, or none
+does, or the run recorded another rule (a run before the rule order existed, or the
+hierarchy changed since) — it names every rule the account satisfied: all the territory's
+effective rules when the model requires all of them; those the account matches when it
+requires any.
 
 A stored rule that is no longer among the territory's effective rules (the rules changed
 since the last run) is named alone, as the run recorded it.
@@ -20,50 +17,32 @@ since the last run) is named alone, as the run recorded it.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
 
-
-def sibling_rules(
-    parents: Mapping[int, int | None], effective: Mapping[int, Sequence[int]]
-) -> dict[int, frozenset[int]]:
-    """Per territory, those of its effective rules that a sibling territory has too.
-
-    Examples
-    --------
-    >>> parents = {1: None, 2: 1, 3: 1, 4: 1}
-    >>> effective = {2: (10, 11, 20), 3: (10, 11, 30), 4: (10, 40)}
-    >>> {t: sorted(r) for t, r in sibling_rules(parents, effective).items()}
-    {1: [], 2: [10, 11], 3: [10, 11], 4: [10]}
-    """
-    families: dict[int | None, list[int]] = {}
-    for pk, parent in parents.items():
-        families.setdefault(parent if parent in parents else None, []).append(pk)
-    shared: dict[int, frozenset[int]] = {}
-    for members in families.values():
-        holders = Counter(rule for pk in members for rule in set(effective.get(pk, ())))
-        for pk in members:
-            shared[pk] = frozenset(r for r in effective.get(pk, ()) if holders[r] > 1)
-    return shared
+from territorial.core.rules.deciding import sibling_rules
 
 
-def deciding_rules(matched: Sequence[int], shared: Collection[int]) -> tuple[int, ...]:
-    """The one matched rule that ``shared`` (the siblings' rules) lacks, or else every
-    matched rule.
+def named_rules(
+    stored: int | None, matched: Sequence[int], shared: Collection[int]
+) -> tuple[int, ...]:
+    """The ``stored`` rule alone when it is the only ``matched`` rule that ``shared`` (the
+    siblings' rules) lacks, or else every matched rule (None: the rule was deleted).
 
     Examples
     --------
-    >>> deciding_rules((10, 11, 20), shared={10, 11, 30})
+    >>> named_rules(20, (10, 11, 20), shared={10, 11, 30})
     (20,)
-    >>> deciding_rules((10, 20, 21), shared={10})  # two set it apart: name them all
+    >>> named_rules(20, (10, 20, 21), shared={10})  # two set it apart: name them all
     (10, 20, 21)
-    >>> deciding_rules((10, 11), shared={10, 11})
+    >>> named_rules(10, (10, 11), shared={10, 11})
     (10, 11)
+    >>> named_rules(10, (10, 11, 20), shared={10, 11})  # recorded by an older run
+    (10, 11, 20)
     """
     apart = [rule for rule in matched if rule not in shared]
-    return (apart[0],) if len(apart) == 1 else tuple(matched)
+    return (apart[0],) if apart == [stored] else tuple(matched)
 
 
 def rule_reasons(
@@ -102,7 +81,7 @@ def rule_reasons(
     Examples
     --------
     >>> links = pl.DataFrame({"account_pk": [7, 7, 7], "territory_pk": [2, 3, 5],
-    ...     "cause": ["rule", "rule", "manual"], "rule_pk": [10, 10, None]})
+    ...     "cause": ["rule", "rule", "manual"], "rule_pk": [20, 30, None]})
     >>> parents = {1: None, 2: 1, 3: 1, 5: None}
     >>> effective = {2: (10, 11, 20), 3: (10, 11, 30)}
     >>> names = {10: "US", 11: "Commercial", 20: "West_Carve", 30: "East_Carve"}
@@ -116,13 +95,13 @@ def rule_reasons(
         .unique()
     )
     matched = _matched(stored, effective, satisfied).with_columns(key=_key())
-    combos = matched.select("key", "territory_pk", "matched").unique("key")
+    combos = matched.select("key", "territory_pk", "rule_pk", "matched").unique("key")
     decided = pl.DataFrame(
         {
             "key": combos["key"],
             "rules": [
-                sorted(names.get(r, "?") for r in deciding_rules(rs, shared.get(t, frozenset())))
-                for t, rs in combos.select("territory_pk", "matched").iter_rows()
+                sorted(names.get(r, "?") for r in named_rules(kept, rs, shared.get(t, ())))
+                for t, kept, rs in combos.select("territory_pk", "rule_pk", "matched").iter_rows()
             ],
         },
         schema={"key": pl.String, "rules": pl.List(pl.String)},
@@ -168,12 +147,15 @@ def _matched(
 
 
 def _key() -> pl.Expr:
-    """``territory:rule,rule`` — one text per distinct (territory, matched rules)."""
+    """``territory:stored:rule,rule`` — one text per distinct (territory, stored rule,
+    matched rules)."""
     return (
         pl.col("territory_pk").cast(pl.String)
+        + ":"
+        + pl.col("rule_pk").cast(pl.String).fill_null("")
         + ":"
         + pl.col("matched").list.eval(pl.element().cast(pl.String)).list.join(",")
     )
 
 
-__all__ = ["deciding_rules", "rule_reasons", "sibling_rules"]
+__all__ = ["named_rules", "rule_reasons"]

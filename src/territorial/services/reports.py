@@ -288,7 +288,8 @@ def unassigned_accounts(
 
 def multi_territory_accounts(ws: Workspace, model: str | None = None) -> pl.DataFrame:
     """Accounts in several territories: how many, which, and why: ``manual``, or the rule
-    that sets each territory apart from its siblings (``core.reasons``)."""
+    the run recorded, which sets the territory apart from its siblings, or every rule the
+    account satisfied when no single one does (``core.reasons``)."""
     with ws.session() as session:
         row = _model(session, model)
         territories = _territories(session, row.pk)

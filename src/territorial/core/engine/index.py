@@ -46,6 +46,7 @@ from territorial.core.engine.plan import (
 )
 from territorial.core.fields import FieldType
 from territorial.core.rules.compile import CompiledModel
+from territorial.core.rules.deciding import recorded_rule
 from territorial.core.rules.reference import as_boolean, is_blank, item_matches
 
 
@@ -114,6 +115,11 @@ class OnlineIndex:
     fallback: dict[int, tuple[int, ...]]
     """Territory pk → rules, for territories whose rules are checked one by one."""
     rule_target: dict[int, int]
+    rule_order: dict[int, tuple[int, ...]]
+    """Territory pk → its effective rules in the order a run records them."""
+    first_rules: tuple[tuple[tuple[int, int], ...], ...] | None
+    """When territories need all their rules: by target, what it assigns once matched
+    (every rule holds): (territory pk, the first rule of the territory's order) pairs."""
 
     @classmethod
     def build(cls, compiled: CompiledModel) -> OnlineIndex:
@@ -133,11 +139,21 @@ class OnlineIndex:
                     table.setdefault(key, []).append(conj)
         ranges = [RangeTable.build(a, ps) for a, ps in by_range.items()]
         keyed = {anchor: _by_key(table) for anchor, table in anchors.items()}
-        return cls(keyed, ranges, scans, plan.targets, plan.fallback, plan.rule_target)
+        return cls(
+            keyed,
+            ranges,
+            scans,
+            plan.targets,
+            plan.fallback,
+            plan.rule_target,
+            compiled.rule_order,
+            _first_rules(plan.targets, compiled) if compiled.combination == "all" else None,
+        )
 
-    def matching_targets(self, account: Mapping[str, Any]) -> dict[int, int]:
-        """Target index → the lowest rule pk of its conjunctions the account satisfies."""
-        found: dict[int, int] = {}
+    def matching_targets(self, account: Mapping[str, Any]) -> dict[int, set[int]]:
+        """Target index → the rule pks of its conjunctions the account satisfies (under
+        ``all``, one conjunction of a target with several rules: it stands for all)."""
+        found: dict[int, set[int]] = {}
         lowered: dict[str, str | None] = {}
         for anchor, table in self.anchors.items():
             key = _key(anchor, account, lowered)
@@ -153,38 +169,53 @@ class OnlineIndex:
 
     def assign(self, account: Mapping[str, Any]) -> list[tuple[int, int]]:
         """``(territory_pk, rule_pk)`` for every territory the rules put the account in,
-        sorted; ``rule_pk`` is the lowest-pk satisfied effective rule. Exclusions of single
-        (territory, account) pairs are the caller's business."""
+        sorted; ``rule_pk`` is the satisfied effective rule a run records (the first in the
+        territory's rule order). Exclusions of single (territory, account) pairs are the
+        caller's business."""
         if as_boolean(account.get("excluded_from_realign")):
             return []
         found = self.matching_targets(account)
-        result = [
-            (territory_pk, rule_pk)
-            for target, rule_pk in found.items()
-            for territory_pk in self.targets[target].territories
-        ]
+        if self.first_rules is not None:
+            result = [pair for index in found for pair in self.first_rules[index]]
+        else:
+            order = self.rule_order
+            result = [
+                (pk, rule)
+                for index, rules in found.items()
+                for pk in self.targets[index].territories
+                for rule in (rules if len(rules) == 1 else (recorded_rule(order[pk], rules),))
+            ]
         if self.fallback:
-            matched = {pk for pk, target in self.rule_target.items() if target in found}
+            held = {pk for pk, target in self.rule_target.items() if target in found}
             result.extend(
-                (territory_pk, rules[0])
+                (territory_pk, self.rule_order[territory_pk][0])
                 for territory_pk, rules in self.fallback.items()
-                if all(pk in matched for pk in rules)
+                if all(pk in held for pk in rules)
             )
         result.sort()
         return result
 
 
+def _first_rules(
+    targets: tuple[Target, ...], compiled: CompiledModel
+) -> tuple[tuple[tuple[int, int], ...], ...]:
+    return tuple(tuple((pk, compiled.rule_order[pk][0]) for pk in t.territories) for t in targets)
+
+
 def _check(
-    candidates: list[ConjunctionPlan], account: Mapping[str, Any], found: dict[int, int]
+    candidates: list[ConjunctionPlan], account: Mapping[str, Any], found: dict[int, set[int]]
 ) -> None:
     for conj in candidates:
-        best = found.get(conj.target)
-        if (
-            (best is None or conj.rule_pk < best)
-            and (conj.interval is None or _inside(conj, account))
-            and all(item_matches(item, account) != negated for item, negated in conj.residuals)
+        seen = found.get(conj.target)
+        if seen is not None and conj.rule_pk in seen:
+            continue
+        if (conj.interval is None or _inside(conj, account)) and all(
+            item_matches(item, account) != negated for item, negated in conj.residuals
         ):
-            found[conj.target] = conj.rule_pk
+            if seen is None:
+                found[conj.target] = {conj.rule_pk}
+            else:
+                seen.add(conj.rule_pk)
 
 
 def _inside(conj: ConjunctionPlan, account: Mapping[str, Any]) -> bool:

@@ -3,14 +3,16 @@
 ``match`` runs the model's plan (``engine.plan``: one target per distinct tuple of
 effective rules, anchored conjunctions) with ``engine.execute`` to find the (row,
 conjunction) pairs that hold, maps each conjunction to its target's territories, and sorts
-the result once on a packed integer key, keeping per (account, territory) the lowest rule
-pk. Territories whose ``all`` rules were too many to merge (``plan.MAX_PRODUCT``) are
-combined rule by rule (``_all_rules``). Exclusions and ``excluded_from_realign`` win over
-rules.
+the result once on a packed integer key, keeping per (account, territory) the rule that
+comes first in the territory's rule order (``rules.deciding``). Territories whose ``all``
+rules were too many to merge (``plan.MAX_PRODUCT``) are combined rule by rule
+(``_all_rules``). Exclusions and ``excluded_from_realign`` win over rules.
 
-The result has one row per (account, territory) with ``rule_pk`` = the lowest pk among
-the territory's effective rules that the account satisfies, sorted by account_pk then
-territory_pk. It agrees exactly with ``rules.reference.evaluate`` (property-tested).
+The result has one row per (account, territory) with ``rule_pk`` = the rule a run records:
+of the territory's effective rules that the account satisfies, the first in its rule order
+(a rule that no sibling territory has, before the rules siblings share; then by pk),
+sorted by account_pk then territory_pk. It agrees exactly with ``rules.reference.evaluate``
+(property-tested).
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ def _single_rule(pairs: pl.DataFrame, compiled: CompiledModel, single: list[int]
 
 
 def _all_rules(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -> pl.DataFrame:
-    """Rows satisfying every effective rule of each multi-rule territory.
+    """Rows satisfying every effective rule of each multi-rule territory, with the first
+    rule of the territory's rule order (every one of them holds).
 
     Candidates come from the territory's rule with the fewest matching rows (the driver);
     the other rules are checked by a semi-join on (row, rule_pk), so a broad inherited rule
@@ -129,14 +132,14 @@ def _all_rules(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -
     for t in multi:
         rules = compiled.effective[t]
         driver = min(rules, key=lambda pk: (counts.get(pk, 0), pk))
-        drivers.append((driver, t, min(rules), len(rules) - 1))
+        drivers.append((driver, t, compiled.rule_order[t][0], len(rules) - 1))
         others.extend((t, pk) for pk in rules if pk != driver)
     driver_table = pl.DataFrame(
         drivers,
         schema={
             "rule_pk": pl.Int64,
             "territory_pk": pl.Int64,
-            "min_rule": pl.Int64,
+            "recorded": pl.Int64,
             "need": pl.UInt32,
         },
         orient="row",
@@ -152,12 +155,19 @@ def _all_rules(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -
     kept = candidates.join(hits, on=["row", "territory_pk"]).filter(
         pl.col("hits") == pl.col("need")
     )
-    return kept.select("row", "territory_pk", pl.col("min_rule").alias("rule_pk"))
+    return kept.select("row", "territory_pk", pl.col("recorded").alias("rule_pk"))
 
 
 def _any_rule(pairs: pl.DataFrame, compiled: CompiledModel, multi: list[int]) -> pl.DataFrame:
-    joined = pairs.join(_effective_table(compiled, multi), on="rule_pk")
-    return joined.group_by("row", "territory_pk").agg(pl.col("rule_pk").min())
+    """Rows satisfying some effective rule of each multi-rule territory, with the first of
+    those rules in the territory's rule order."""
+    ranks = pl.DataFrame(
+        [(r, t, i) for t in multi for i, r in enumerate(compiled.rule_order[t])],
+        schema={"rule_pk": pl.Int64, "territory_pk": pl.Int64, "rank": pl.Int64},
+        orient="row",
+    )
+    joined = pairs.join(ranks, on="rule_pk")
+    return joined.group_by("row", "territory_pk").agg(pl.col("rule_pk").sort_by("rank").first())
 
 
 def combine(
@@ -218,7 +228,8 @@ def match(
     -------
     polars.DataFrame
         ``account_pk``, ``territory_pk``, ``rule_pk`` (Int64), unique on the first two,
-        sorted by them; ``rule_pk`` is the lowest-pk satisfied effective rule.
+        sorted by them; ``rule_pk`` is the satisfied effective rule a run records, the first
+        in the territory's rule order (``CompiledModel.rule_order``).
 
     Examples
     --------
@@ -257,13 +268,20 @@ def match(
 
 @dataclass
 class Layout:
-    """Integer ranks of territories and rules, and what each conjunction assigns.
+    """Integer ranks of territories, slots of their rules, and what each conjunction
+    assigns.
 
-    A (territory, rule) assignment is packed as ``territory_rank << rule_bits | rule_rank``.
+    Each territory's effective rules take consecutive *slots*, in the territory's rule order
+    (``rules.deciding``), territory after territory in rank order. A (territory, rule)
+    assignment is packed as ``territory_rank << rule_bits | slot``: of the packed values of
+    one (account, territory), the lowest holds the rule a run records.
     """
 
     territory_pks: Ints
     rule_pks: Ints
+    """The rule pk in each slot."""
+    rule_starts: Ints
+    """By territory rank, the territory's first slot."""
     rule_bits: int
     territory_bits: int
     cid_target: Ints
@@ -281,24 +299,32 @@ def _layout(compiled: CompiledModel, plan: ModelPlan) -> Layout:
     layout = compiled.engine_cache.get("layout")
     if isinstance(layout, Layout):
         return layout
-    territory_pks = np.array(sorted(compiled.effective), dtype=np.int64)
-    rule_pks = np.array(sorted(effective_rule_pks(compiled)), dtype=np.int64)
-    rule_bits = _bits(rule_pks.size)
-    rule_rank = {int(pk): i for i, pk in enumerate(rule_pks)}
-    territory_rank = {int(pk): i for i, pk in enumerate(territory_pks)}
-    slots, packed = [], []
+    territories = sorted(compiled.effective)
+    orders = [compiled.rule_order[pk] for pk in territories]
+    starts = np.cumsum([0, *map(len, orders[:-1])], dtype=np.int64)
+    rule_bits = _bits(int(starts[-1]) + len(orders[-1]))
+    territory_rank = {pk: i for i, pk in enumerate(territories)}
+    # Under ``all`` the account satisfied every rule of the territory, so the first of its
+    # order is recorded (its first slot); under ``any``, the conjunction's rule.
+    first = {pk: int(start) for pk, start in zip(territories, starts, strict=True)}
+    slot: dict[tuple[int, int], int] = {}
+    if plan.combination != "all":
+        for pk, order in zip(territories, orders, strict=True):
+            slot.update({(pk, rule): first[pk] + i for i, rule in enumerate(order)})
+    cids, packed = [], []
     for conj in plan.conjunctions:
-        rule = rule_rank[conj.rule_pk]
         for pk in plan.targets[conj.target].territories:
-            slots.append(conj.cid)
-            packed.append(territory_rank[pk] << rule_bits | rule)
+            cids.append(conj.cid)
+            chosen = slot[pk, conj.rule_pk] if slot else first[pk]
+            packed.append(territory_rank[pk] << rule_bits | chosen)
     layout = Layout(
-        territory_pks,
-        rule_pks,
+        np.array(territories, dtype=np.int64),
+        np.array([r for order in orders for r in order], dtype=np.int64),
+        starts,
         rule_bits,
-        _bits(territory_pks.size),
+        _bits(len(territories)),
         np.array([c.target for c in plan.conjunctions], dtype=np.int64),
-        Csr.build(slots, packed, len(plan.conjunctions)),
+        Csr.build(cids, packed, len(plan.conjunctions)),
         any(
             count > 1 and plan.targets[target].territories
             for target, count in Counter(c.target for c in plan.conjunctions).items()
@@ -323,7 +349,8 @@ def _account_order(pks: pl.Series) -> tuple[Ints | None, Ints]:
 def _fallback_pairs(
     compiled: CompiledModel, plan: ModelPlan, layout: Layout, rows: Ints, cids: Ints
 ) -> tuple[Ints, Ints]:
-    """(row, packed assignment) of the territories combined rule by rule."""
+    """(row, packed assignment) of the territories combined rule by rule (every rule of
+    such a territory holds, so the first of its rule order is recorded: its first slot)."""
     rule_of_target = {t: pk for pk, t in plan.rule_target.items()}
     rule_pk = np.array(
         [rule_of_target.get(t, -1) for t in range(len(plan.targets))], dtype=np.int64
@@ -333,14 +360,14 @@ def _fallback_pairs(
     ).filter(pl.col("rule_pk") >= 0)
     found = _all_rules(pairs.unique(), compiled, sorted(plan.fallback))
     territory = np.searchsorted(layout.territory_pks, found["territory_pk"].to_numpy())
-    rule = np.searchsorted(layout.rule_pks, found["rule_pk"].to_numpy())
-    return found["row"].cast(pl.Int64).to_numpy(), territory << layout.rule_bits | rule
+    packed = territory << layout.rule_bits | layout.rule_starts[territory]
+    return found["row"].cast(pl.Int64).to_numpy(), packed
 
 
 def _sorted_result(
     layout: Layout, pk_by_order: Ints, order: Ints, assigned: Ints, *, reuse: bool = False
 ) -> pl.DataFrame:
-    """The assignment frame, sorted, with the lowest rule per (account, territory).
+    """The assignment frame, sorted, with the recorded rule per (account, territory).
 
     Each pair is packed in one int64 key (account rank, territory rank, rule rank), sorted
     in place (the pairs come in a few sorted runs, which a stable sort merges), and the

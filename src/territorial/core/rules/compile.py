@@ -21,6 +21,7 @@ from datetime import date
 
 from territorial.core.fields import Field, FieldCatalog, FieldType, squash
 from territorial.core.model import Rule, RuleCombination, RuleItem
+from territorial.core.rules.deciding import rule_order
 from territorial.core.rules.filter import (
     Conjunction,
     FilterNode,
@@ -361,13 +362,16 @@ class CompiledModel:
     """A compiled model: active rules by pk and each territory's effective rule pks.
 
     ``effective`` holds only territories with at least one effective rule, each with its
-    rule pks sorted ascending.
+    rule pks sorted ascending. ``rule_order`` has the same rules of every territory in the
+    order a run prefers to record them (``rules.deciding``), computed over the whole model:
+    a copy whose ``effective`` is limited to a subtree keeps it.
     """
 
     rules: dict[int, CompiledRule]
     effective: dict[int, tuple[int, ...]]
     combination: RuleCombination
     territories: dict[int, TerritoryNode]
+    rule_order: dict[int, tuple[int, ...]]
     warnings: list[RuleWarning] = field(default_factory=list)
     engine_cache: dict[str, object] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -459,7 +463,8 @@ def compile_model(model: ModelInput, catalog: FieldCatalog) -> CompiledModel:
     rules = {r.pk: r for r in active.compiled}
     territories = {t.pk: t for t in model.territories}
     effective = effective_rules(territories, model.associations, set(rules))
-    return CompiledModel(rules, effective, model.combination, territories, warnings)
+    order = rule_order({pk: t.parent_pk for pk, t in territories.items()}, effective)
+    return CompiledModel(rules, effective, model.combination, territories, order, warnings)
 
 
 def effective_rule_pks(compiled: CompiledModel) -> set[int]:

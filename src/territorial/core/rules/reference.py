@@ -37,6 +37,7 @@ from territorial.core.rules.compile import (
     ModelInput,
     compile_model,
 )
+from territorial.core.rules.deciding import recorded_rule
 from territorial.core.rules.filter import evaluate_lazy
 from territorial.core.rules.operators import Operator, great_circle_km, parse_boolean
 
@@ -184,17 +185,18 @@ def _excluded_pairs(exclusions: pl.DataFrame | Iterable[tuple[int, int]] | None)
 
 def assign_account(account: Account, compiled: CompiledModel) -> list[tuple[int, int]]:
     """``(territory_pk, rule_pk)`` for every territory the rules put the account in,
-    ignoring exclusions; ``rule_pk`` is the lowest-pk effective rule it satisfies."""
+    ignoring exclusions; ``rule_pk`` is the satisfied effective rule a run records: the
+    first in the territory's rule order (``rules.deciding``)."""
     if as_boolean(account.get("excluded_from_realign")):
         return []
     matched = {pk: rule_matches(r, account) for pk, r in compiled.rules.items()}
     result = []
     for territory_pk, rule_pks in sorted(compiled.effective.items()):
-        hits = [pk for pk in rule_pks if matched[pk]]
+        hits = {pk for pk in rule_pks if matched[pk]}
         if (compiled.combination == "all" and len(hits) == len(rule_pks)) or (
             compiled.combination == "any" and hits
         ):
-            result.append((territory_pk, hits[0]))
+            result.append((territory_pk, recorded_rule(compiled.rule_order[territory_pk], hits)))
     return result
 
 
