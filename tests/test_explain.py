@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 import territorial
@@ -16,7 +18,7 @@ from territorial.errors import NotFound
 from territorial.services import assignments, fields, models, runs, specs
 from territorial.services.explain import AccountExplanation, TerritoryVerdict, explain
 from territorial.services.workspace import Workspace
-from territorial.store.schema import Account
+from territorial.store.schema import Account, AccountAssignmentRow, RuleRow
 
 runner = CliRunner()
 
@@ -76,15 +78,22 @@ def test_where_an_account_lands_and_by_which_rules(plan: Workspace) -> None:
     west = next(v for v in result.territories if v.territory == "West")
     assert west.territory_name == "West Coast"
     assert dict(west.inherited_from) == {"Not_NY": "US"}
-    assert [(r.rule_name, r.passed) for r in west.rules] == [("Not_NY", True), ("West", True)]
-    [item] = west.rules[1].items
+    # The rule the run recorded comes first: West, which South lacks; Not_NY both have.
+    assert [(r.rule_name, r.passed) for r in west.rules] == [("West", True), ("Not_NY", True)]
+    assert (west.recorded_rule, west.sets_apart) == ("West", True)
+    [item] = west.rules[0].items
     assert (item.description, item.value_seen, item.passed) == (
         "Account.BillingStateCode equals ca, or",
         "CA",
         True,
     )
     assert not west.stale
-    assert west.lines()[0] == "In West by rules Not_NY, West:"
+    assert west.lines()[:2] == [
+        "In West by rules West, Not_NY:",
+        "  rule West ✓ ← recorded by the last run, as the rule that sets West apart from its "
+        "siblings",
+    ]
+    assert "  rule Not_NY ✓ (inherited from US)" in west.lines()
 
 
 def test_why_not_in_a_territory_names_the_failed_items_and_values(plan: Workspace) -> None:
@@ -201,14 +210,54 @@ def test_a_shared_name_lists_the_accounts_that_have_it(plan: Workspace, db_url: 
 def test_rows_give_one_row_per_item(plan: Workspace) -> None:
     assignments.assign_account(plan, "Plan", "001A", "Named")
     rows = explain(plan, "001A", model="Plan").rows()
-    assert [(r["territory"], r["rule"], r["item"]) for r in rows] == [
-        ("Named", None, None),
-        ("US", "Not_NY", 1),
-        ("West", "Not_NY", 1),
-        ("West", "West", 1),
+    assert [(r["territory"], r["rule"], r["item"], r["recorded"]) for r in rows] == [
+        ("Named", None, None, None),
+        ("US", "Not_NY", 1, True),
+        ("West", "West", 1, True),
+        ("West", "Not_NY", 1, False),
     ]
-    assert rows[2]["inherited_from"] == "US"
-    assert rows[3]["condition"] == "Account.BillingStateCode equals ca, or"
+    assert rows[3]["inherited_from"] == "US"
+    assert rows[2]["condition"] == "Account.BillingStateCode equals ca, or"
+
+
+def test_the_recorded_rule_is_the_one_report_multi_and_exports_name(
+    plan: Workspace, tmp_path: Path
+) -> None:
+    from territorial.services import exports, reports
+
+    [multi] = reports.multi_territory_accounts(plan, "Plan").rows(named=True)
+    assert multi["detail"] == "US (rule Not_NY); West (rule West)"
+    result = explain(plan, "001A", model="Plan")
+    assert {v.territory: v.recorded_rule for v in result.territories} == {
+        "US": "Not_NY",
+        "West": "West",
+    }
+    # An older run recorded Not_NY for West: explain marks what is stored, as the export
+    # does, first, and does not claim it sets West apart.
+    with plan.session() as s:
+        pks = {name: pk for name, pk in s.execute(select(RuleRow.developer_name, RuleRow.pk))}
+        s.execute(
+            update(AccountAssignmentRow)
+            .where(AccountAssignmentRow.rule_pk == pks["West"])
+            .values(rule_pk=pks["Not_NY"])
+        )
+    exports.export_assignments(plan, tmp_path / "a.csv", model="Plan")
+    exported = pl.read_csv(tmp_path / "a.csv").filter(pl.col("territory") == "West")
+    [west] = explain(plan, "001A", model="Plan", territory="West").territories
+    assert exported["rule"].to_list() == [west.recorded_rule] == ["Not_NY"]
+    assert [r.rule_name for r in west.rules] == ["Not_NY", "West"] and not west.sets_apart
+    assert "  rule Not_NY ✓ (inherited from US) ← recorded by the last run" in west.lines()
+
+
+def test_a_recorded_rule_detached_since_is_named_in_a_note(plan: Workspace) -> None:
+    from territorial.services import rules
+
+    rules.detach_rule(plan, "Plan", "West", "West")
+    [west] = explain(plan, "001A", model="Plan", territory="West").territories
+    assert [r.rule_name for r in west.rules] == ["Not_NY"]
+    assert (
+        "  Note: the last run recorded rule West, which is no longer an effective rule of West."
+    ) in west.lines("Plan")
 
 
 def test_territory_verdict_without_rules_has_one_row() -> None:

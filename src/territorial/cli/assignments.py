@@ -162,6 +162,9 @@ def account_set(
 ) -> None:
     """Create or change an account; it is reassigned at once in the active model.
 
+    When its territories there change, its open opportunities get their territory again by
+    the model's opportunity policy (closed ones keep theirs).
+
     Example: territorial account set 001A000001 BillingStateCode=NV AnnualRevenue=2500000
     """
     pairs: dict[str, str] = {}
@@ -172,8 +175,10 @@ def account_set(
         pairs[name.strip()] = value
     saved = online.save_account(workspace(ctx), account, pairs, models=model or [])
     verb = "Created" if saved.created else "Updated"
+    opps = plural(saved.opportunities_changed, "open opportunity", "open opportunities")
     message(
-        f"{verb} {saved.id}: {plural(saved.added, 'assignment')} added, {saved.removed:,} removed."
+        f"{verb} {saved.id}: {plural(saved.added, 'assignment')} added, {saved.removed:,} "
+        f"removed; {opps} changed territory."
     )
     render(
         ctx,

@@ -19,6 +19,7 @@ _COLUMNS = [
     "assigned_by",
     "reason",
     "rule",
+    "recorded",
     "inherited_from",
     "rule_passed",
     "item",
@@ -56,10 +57,12 @@ def explain(
     """Explain why an account is in its territories, or why it is not in one.
 
     For each territory the account is in: the rules and items that put it there, with the
-    account's values, or that it was assigned by hand. With --territory, explain that one
-    territory: if the account is not in it, each effective rule and the item that failed,
-    with the value the account has (or the exclusion that keeps it out). --format csv/json
-    gives one row per territory, rule and item.
+    account's values (the rule the last run recorded first, marked '← recorded by the last
+    run': the rule exports, compare and report multi name), or that it was assigned by
+    hand. With --territory, explain that one territory: if the account is not in it, each
+    effective rule and the item that failed, with the value the account has (or the
+    exclusion that keeps it out). --format csv/json gives one row per territory, rule and
+    item (with 'recorded').
 
     Example: territorial explain 001A000001 --model FY27_Plan --territory CA_South
     """

@@ -2,7 +2,10 @@
 is not in the territory someone expected.
 
 The rules are evaluated now, one account, by the reference evaluator (the same semantics
-as a run). Manual assignments, exclusions and ``excluded_from_realign`` are read from the
+as a run). Each territory's effective rules are listed in pk order, except the rule the
+last run recorded for the account's assignment (the one exports, ``compare`` and ``report
+multi`` name: ``rules.deciding``), which comes first, marked ``← recorded by the last
+run``. Manual assignments, exclusions and ``excluded_from_realign`` are read from the
 database; when the stored rule assignments differ from what the rules say now (a rule
 changed since the last run), the explanation says so.
 
@@ -24,7 +27,7 @@ changed since the last run), the explanation says so.
 >>> print(explain(ws, "001", model="Plan"))
 Account 001 (Acme), model Plan (an account must satisfy all effective rules)
 In West by rule West_states:
-  rule West_states ✓
+  rule West_states ✓ ← recorded by the last run
     1. BillingStateCode equals CA,NV — account has 'NV' ✓
 >>> ws.close()
 """
@@ -32,6 +35,7 @@ In West by rule West_states:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,7 +43,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from territorial.core.reasons import named_rules
 from territorial.core.rules.compile import CompiledModel, compile_model, required_fields
+from territorial.core.rules.deciding import sibling_rules
 from territorial.core.rules.explain import (
     FAIL_MARK,
     PASS_MARK,
@@ -57,9 +63,13 @@ from territorial.store import frames
 from territorial.store.schema import (
     AccountAssignmentRow,
     ExclusionRow,
+    RuleRow,
     TerritoryModelRow,
     TerritoryRow,
 )
+
+RECORDED_MARK = "←"
+"""Marks the rule the last run recorded for an assignment."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class TerritoryVerdict:
 
     ``reason`` is what the rules (with exclusions) say now; ``by_hand`` is a stored manual
     assignment; ``stored_by_rules`` is the rule assignment stored by the last run.
+    ``rules`` come in pk order, except the rule the last run recorded, which comes first.
     """
 
     territory: str
@@ -79,6 +90,12 @@ class TerritoryVerdict:
     stored_by_rules: bool = False
     inherited_from: Mapping[str, str] = field(default_factory=dict)
     """Rule developer name → the ancestor territory it is inherited from."""
+    recorded_rule: str | None = None
+    """The rule the last run recorded for the stored rule assignment (the one exports,
+    ``compare`` and ``report multi`` name), None without one."""
+    sets_apart: bool = False
+    """The recorded rule is the only rule the account satisfies here that no sibling
+    territory has (``report multi`` names it alone)."""
 
     @property
     def assigned(self) -> bool:
@@ -120,14 +137,25 @@ class TerritoryVerdict:
         matched = "its rules match" if any(r.passed for r in self.rules) else "its rules fail"
         return f"Not in {name}: {self.reason.text} ({matched})."
 
+    def recorded_mark(self) -> str:
+        """What follows the recorded rule's line: ``← recorded by the last run ...``."""
+        apart = f", as the rule that sets {self.territory} apart from its siblings"
+        return f"{RECORDED_MARK} recorded by the last run{apart if self.sets_apart else ''}"
+
     def lines(self, model: str | None = None) -> list[str]:
         """The headline, then every effective rule and item with the account's values."""
         out = [self.headline()]
         for rule in self.rules:
             source = self.inherited_from.get(rule.rule_name)
             via = f" (inherited from {source})" if source else ""
-            out.append(f"  {_rule_line(rule)}{via}")
+            mark = f" {self.recorded_mark()}" if rule.rule_name == self.recorded_rule else ""
+            out.append(f"  {_rule_line(rule)}{via}{mark}")
             out.extend(f"    {item.number}. {item}" for item in rule.items)
+        if self.recorded_rule and all(r.rule_name != self.recorded_rule for r in self.rules):
+            out.append(
+                f"  Note: the last run recorded rule {self.recorded_rule}, which is no longer "
+                f"an effective rule of {self.territory}."
+            )
         if self.stale:
             run = f"'territorial run {model}'" if model else "a run"
             stored = "put it here" if self.stored_by_rules else "has not put it here"
@@ -185,6 +213,7 @@ class AccountExplanation:
             }
             empty = {
                 "rule": None,
+                "recorded": None,
                 "inherited_from": None,
                 "rule_passed": None,
                 "item": None,
@@ -196,7 +225,7 @@ class AccountExplanation:
             if not v.rules:
                 out.append(base | empty)
             for rule in v.rules:
-                head = base | empty | _rule_cells(rule, v.inherited_from)
+                head = base | empty | _rule_cells(rule, v)
                 if not rule.items:
                     out.append(head)
                 blamed = {i.number for i in rule.failed_items}
@@ -218,10 +247,11 @@ def _rule_line(rule: RuleVerdict) -> str:
     return f"{shown} {FAIL_MARK} failed because of {label} {numbers}"
 
 
-def _rule_cells(rule: RuleVerdict, inherited: Mapping[str, str]) -> dict[str, Any]:
+def _rule_cells(rule: RuleVerdict, verdict: TerritoryVerdict) -> dict[str, Any]:
     return {
         "rule": rule.rule_name,
-        "inherited_from": inherited.get(rule.rule_name),
+        "recorded": rule.rule_name == verdict.recorded_rule,
+        "inherited_from": verdict.inherited_from.get(rule.rule_name),
         "rule_passed": rule.passed,
     }
 
@@ -252,6 +282,10 @@ class _Model:
     written: dict[tuple[int, int], str]
     filters: dict[int, str]
     associations: list[tuple[int, int, bool]]
+    siblings_have: dict[int, frozenset[int]]
+    """Per territory, its effective rules that a sibling territory has too."""
+    only_children: frozenset[int]
+    """Territories without siblings: no rule of theirs sets them apart from one."""
 
 
 def _load_model(session: Session, model_row: TerritoryModelRow) -> _Model:
@@ -268,7 +302,12 @@ def _load_model(session: Session, model_row: TerritoryModelRow) -> _Model:
         for rule in given.rules
         if rule.id is not None and rule.boolean_filter and rule.boolean_filter.strip()
     }
-    return _Model(compiled, written, filters, list(given.associations))
+    parents = {pk: node.parent_pk for pk, node in compiled.territories.items()}
+    shared = sibling_rules(parents, compiled.effective)
+    family = {pk: parent if parent in parents else None for pk, parent in parents.items()}
+    sizes = Counter(family.values())
+    only = frozenset(pk for pk, parent in family.items() if sizes[parent] == 1)
+    return _Model(compiled, written, filters, list(given.associations), shared, only)
 
 
 def _as_written(verdict: RuleVerdict, model: _Model) -> RuleVerdict:
@@ -303,16 +342,35 @@ def _inherited_from(
     return result
 
 
-def _assignments(session: Session, model_pk: int, account_pk: int) -> dict[str, set[int]]:
-    causes: dict[str, set[int]] = {"rule": set(), "manual": set()}
-    for territory_pk, cause in session.execute(
-        select(AccountAssignmentRow.territory_pk, AccountAssignmentRow.cause).where(
+@dataclass
+class _Stored:
+    """The account's stored assignments: territory pks by cause, and for each rule
+    assignment the rule the run recorded (pk, developer name; None: deleted)."""
+
+    causes: dict[str, set[int]]
+    recorded: dict[int, tuple[int, str] | None]
+
+
+def _assignments(session: Session, model_pk: int, account_pk: int) -> _Stored:
+    stored = _Stored({"rule": set(), "manual": set()}, {})
+    for territory_pk, cause, rule_pk, rule_name in session.execute(
+        select(
+            AccountAssignmentRow.territory_pk,
+            AccountAssignmentRow.cause,
+            RuleRow.pk,
+            RuleRow.developer_name,
+        )
+        .outerjoin(RuleRow, RuleRow.pk == AccountAssignmentRow.rule_pk)
+        .where(
             AccountAssignmentRow.model_pk == model_pk,
             AccountAssignmentRow.account_pk == account_pk,
         )
     ):
-        causes.setdefault(cause, set()).add(territory_pk)
-    return causes
+        stored.causes.setdefault(cause, set()).add(territory_pk)
+        if cause == "rule":
+            known = rule_pk is not None and rule_name is not None
+            stored.recorded[territory_pk] = (rule_pk, rule_name) if known else None
+    return stored
 
 
 def _exclusions(session: Session, model_pk: int, account_pk: int) -> set[int]:
@@ -369,7 +427,7 @@ def explain(
         else:
             found = explain_account(values, compiled, excluded_territories=excluded)
             seen = {e.territory_pk for e in found}
-            for pk in sorted((stored["manual"] | stored["rule"]) - seen):
+            for pk in sorted((stored.causes["manual"] | stored.causes["rule"]) - seen):
                 found += explain_account(
                     values, compiled, territory_pk=pk, excluded_territories=excluded
                 )
@@ -393,22 +451,33 @@ def explain(
 def _verdict(
     found: TerritoryExplanation,
     model: _Model,
-    stored: Mapping[str, set[int]],
+    stored: _Stored,
     names: Mapping[int, str],
     label: str,
 ) -> TerritoryVerdict:
     pk = found.territory_pk
     rules = tuple(_as_written(r, model) for r in found.rules)
     via = _inherited_from(model, pk, [r.rule_pk for r in rules], names)
+    recorded = stored.recorded.get(pk)
+    sets_apart = False
+    if recorded is not None:
+        rules = tuple(sorted(rules, key=lambda r: r.rule_pk != recorded[0]))  # stable
+        matched = [r.rule_pk for r in found.rules if r.passed]
+        shared = model.siblings_have.get(pk, frozenset())
+        sets_apart = pk not in model.only_children and named_rules(
+            recorded[0], matched, shared
+        ) == (recorded[0],)
     return TerritoryVerdict(
         territory=names[pk],
         territory_name=label,
         by_rules=found.assigned,
-        by_hand=pk in stored["manual"],
+        by_hand=pk in stored.causes["manual"],
         reason=found.reason,
         rules=rules,
-        stored_by_rules=pk in stored["rule"],
+        stored_by_rules=pk in stored.causes["rule"],
         inherited_from={model.compiled.rules[r].name: t for r, t in via.items()},
+        recorded_rule=recorded[1] if recorded is not None else None,
+        sets_apart=sets_apart,
     )
 
 

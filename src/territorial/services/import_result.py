@@ -40,6 +40,9 @@ class ImportResult:
     """Opportunities moved to another territory."""
     without_territory: int = 0
     """Opportunities imported (new or changed, open) that have no territory afterwards."""
+    opportunities_changed: int = 0
+    """Accounts: open opportunities of the accounts whose territories changed that got
+    another territory (or lost theirs)."""
 
     @property
     def unchanged(self) -> int:
@@ -98,7 +101,9 @@ class ImportResult:
         elif self.assigned_in:
             text += (
                 f"; assigned in {self.assigned_in}: {self.assignments_added:,} added, "
-                f"{self.assignments_removed:,} removed"
+                f"{self.assignments_removed:,} removed; "
+                f"{plural(self.opportunities_changed, 'open opportunity', 'open opportunities')}"
+                " changed territory"
             )
         return text + "."
 

@@ -369,8 +369,9 @@ def _assign_in(
 ) -> ImportResult:
     """Assign the imported records in the active model, in the import's transaction.
 
-    Accounts: the model's rules run for them. Opportunities (the new or changed ones):
-    the open ones get their territory from their account's, by the model's policy.
+    Accounts: the model's rules run for them, and the open opportunities of those whose
+    territories changed get their territory again. Opportunities (the new or changed
+    ones): the open ones get their territory from their account's, by the model's policy.
     """
     if ids.is_empty():
         return result
@@ -387,12 +388,17 @@ def _assign_in(
             assignments_removed=opps.unassigned,
             without_territory=opps.without_territory,
         )
-    run = runs.execute_run(session, active, actor=ws.actor, account_ids=ids.to_list())
+    run = runs.execute_run(
+        session, active, actor=ws.actor, account_ids=ids.to_list(), track_moves=True
+    )
+    assert run.moved_accounts is not None
+    followed = opportunities.follow_accounts(session, active, run.moved_accounts, actor=ws.actor)
     return replace(
         result,
         assigned_in=active.developer_name,
         assignments_added=run.added,
         assignments_removed=run.removed,
+        opportunities_changed=followed.changed if followed is not None else 0,
     )
 
 
@@ -411,7 +417,9 @@ def import_accounts(
     error listing them all, unless ``create_fields`` declares them as custom fields with
     inferred types (number, date, boolean, else text) or ``ignore_unknown`` skips them.
     With ``assign`` (the default) the imported accounts are assigned at once in the
-    active model, in the same transaction.
+    active model, in the same transaction, and the open opportunities of the accounts whose
+    territories changed get their territory again by the model's opportunity policy
+    (:attr:`ImportResult.opportunities_changed` says how many changed).
     """
     return _import_records(
         ws,

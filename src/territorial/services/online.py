@@ -2,7 +2,9 @@
 
 Each model's compiled rules are kept in an in-memory index on the workspace (rebuilt when
 the model changes, which the audit log tells), so assigning one account is a few hash
-lookups. The active model is always updated; planning models when asked.
+lookups. The active model is always updated; planning models when asked. When the
+account's territories in the active model change, its open opportunities follow
+(``opportunities.follow_accounts``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from territorial.core.model import ModelState
 from territorial.core.rules.compile import required_fields
 from territorial.core.rules.operators import parse_boolean, parse_date, parse_number
 from territorial.errors import ValidationError
-from territorial.services import audit, fields, lookup, runs
+from territorial.services import audit, fields, lookup, opportunities, runs
 from territorial.services.workspace import Workspace
 from territorial.store import frames
 from territorial.store.schema import Account, AuditRow, TerritoryModelRow, TerritoryRow
@@ -44,6 +46,9 @@ class AccountSaved:
     """Model developer name → territory developer names (rule and manual)."""
     added: int
     removed: int
+    opportunities_changed: int = 0
+    """Open opportunities of the account that got another territory (or lost theirs) in
+    the active model, because the account's territories there changed."""
 
 
 def _fingerprint(session: Session, model_pk: int) -> int:
@@ -68,8 +73,9 @@ def model_index(ws: Workspace, session: Session, model: TerritoryModelRow) -> Ca
 
 def reassign(
     ws: Workspace, session: Session, model: TerritoryModelRow, account_pks: Sequence[int]
-) -> tuple[int, int]:
-    """Recompute the rule assignments of a few accounts in one model; (added, removed)."""
+) -> tuple[int, int, pl.Series]:
+    """Recompute the rule assignments of a few accounts in one model; (added, removed,
+    the pks of the accounts whose territories changed)."""
     entry = model_index(ws, session, model)
     catalog = fields.catalog(session, "account")
     where = frames.in_list("account.pk", account_pks)
@@ -87,7 +93,9 @@ def reassign(
         orient="row",
     )
     existing = frames.load_assignments(session, model.pk, cause="rule", account_where=where)
-    return runs.write_difference(session, model.pk, computed, existing, run_pk=None)
+    moved = runs.moved_accounts(session, model.pk, computed, existing, where)
+    added, removed = runs.write_difference(session, model.pk, computed, existing, run_pk=None)
+    return added, removed, moved
 
 
 def _typed(field: Field, raw: Any) -> Any:
@@ -139,7 +147,11 @@ def save_account(
     models: Sequence[str] = (),
 ) -> AccountSaved:
     """Create or change one account and assign it at once in the active model (and in
-    the planning ``models`` named). Values may be typed or text (as on a command line)."""
+    the planning ``models`` named). Values may be typed or text (as on a command line).
+
+    When the account's territories in the active model change, its open opportunities get
+    their territory again there by the model's opportunity policy, in the same transaction.
+    """
     with ws.session() as session:
         catalog = fields.catalog(session, "account")
         standard, custom = _values(catalog, values)
@@ -172,12 +184,15 @@ def save_account(
             after=_jsonable({**standard, **custom}),
         )
         targets = _models(session, models)
-        added = removed = 0
+        added = removed = changed = 0
         for model in targets:
-            a, r = reassign(ws, session, model, [row.pk])
+            a, r, moved = reassign(ws, session, model, [row.pk])
             added, removed = added + a, removed + r
+            if model.state == ModelState.ACTIVE:
+                followed = opportunities.follow_accounts(session, model, moved, actor=ws.actor)
+                changed = followed.changed if followed is not None else 0
         territories = {m.developer_name: _territories_of(session, m.pk, row.pk) for m in targets}
-        return AccountSaved(account_id, created, territories, added, removed)
+        return AccountSaved(account_id, created, territories, added, removed, changed)
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,12 @@ from territorial.core.tree import depths
 from territorial.errors import ValidationError
 from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace
-from territorial.store import bulk
+from territorial.store import bulk, frames
 from territorial.store.schema import TerritoryModelRow, TerritoryRow, TerritoryTypeRow
+
+_FEW = 10_000
+"""Up to this many accounts, only their opportunities and links are read (by pk, in the
+SQL); more, every row is read and filtered in Polars, which keeps the SQL short."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +90,17 @@ def _territories(session: Session, model_pk: int) -> tuple[pl.DataFrame, dict[in
     return frame, {pk: name for pk, _, name, _ in rows}
 
 
-def _opportunities(session: Session, model_pk: int) -> pl.DataFrame:
-    """Every opportunity with its territory in the model; ``stored`` is false where the
-    model holds no row for it (it never assigned it)."""
+def _opportunities(
+    session: Session, model_pk: int, *, account_pks: Sequence[int] | None = None
+) -> pl.DataFrame:
+    """Every opportunity (or those of ``account_pks``) with its territory in the model;
+    ``stored`` is false where the model holds no row for it (it never assigned it)."""
+    where = "" if account_pks is None else f"WHERE {frames.in_list('o.account_pk', account_pks)} "
     sql = (
         "SELECT o.pk, o.id, o.account_pk, ot.territory_pk, ot.model_pk, "
         "o.excluded_from_territory_filter, o.is_closed, o.close_date FROM opportunity o "
         "LEFT JOIN opportunity_territory ot "
-        f"ON ot.opportunity_pk = o.pk AND ot.model_pk = {int(model_pk)} ORDER BY o.pk"
+        f"ON ot.opportunity_pk = o.pk AND ot.model_pk = {int(model_pk)} {where}ORDER BY o.pk"
     )
     schema: dict[str, pl.DataType] = {
         "opportunity_pk": pl.Int64(),
@@ -109,12 +116,16 @@ def _opportunities(session: Session, model_pk: int) -> pl.DataFrame:
     return frame.with_columns(pl.col("stored").is_not_null())
 
 
-def model_links(session: Session, model_pk: int) -> pl.DataFrame:
-    """``account_pk``, ``territory_pk``: the model's account assignments (any cause), the
-    candidates of its opportunities."""
+def model_links(
+    session: Session, model_pk: int, *, account_pks: Sequence[int] | None = None
+) -> pl.DataFrame:
+    """``account_pk``, ``territory_pk``: the model's account assignments (any cause; of
+    ``account_pks`` only if given), the candidates of its opportunities."""
     sql = (
         f"SELECT account_pk, territory_pk FROM account_assignment WHERE model_pk = {int(model_pk)}"
     )
+    if account_pks is not None:
+        sql += f" AND {frames.in_list('account_pk', account_pks)}"
     return bulk.read_frame(session, sql, {"account_pk": pl.Int64(), "territory_pk": pl.Int64()})
 
 
@@ -183,12 +194,14 @@ def execute(
     close_from: date | None = None,
     close_to: date | None = None,
     opportunity_ids: Sequence[str] | pl.Series | None = None,
+    account_pks: Sequence[int] | None = None,
     preview: bool = False,
     links: pl.DataFrame | None = None,
 ) -> OpportunityResult:
     """Opportunity assignment inside the caller's transaction (also used by activation,
-    which passes the model's ``links`` when it has read them: see :func:`model_links`, and
-    by imports, which limit it to ``opportunity_ids``: external ids)."""
+    which passes the model's ``links`` when it has read them: see :func:`model_links`, by
+    imports of opportunities, which limit it to ``opportunity_ids``: external ids, and by
+    :func:`follow_accounts`, which limits it to the opportunities of ``account_pks``)."""
     if policy not in POLICIES:
         raise ValidationError(
             f"Unknown policy {policy!r}.", hint=f"Use one of: {', '.join(POLICIES)}."
@@ -200,14 +213,20 @@ def execute(
         )
     started = time.perf_counter()
     territories, names = _territories(session, model_row.pk)
-    opps = _opportunities(session, model_row.pk)
+    few = list(account_pks) if account_pks is not None and len(account_pks) <= _FEW else None
+    opps = _opportunities(session, model_row.pk, account_pks=few)
     excluded = opps.filter(pl.col("excluded").fill_null(False))
     scope = _scope(opps, open_only=open_only, close_from=close_from, close_to=close_to)
+    chosen = []
     if opportunity_ids is not None:
-        chosen = pl.col("id").is_in(pl.Series(opportunity_ids, dtype=pl.String).implode())
-        scope, excluded = scope.filter(chosen), excluded.filter(chosen)
+        chosen.append(pl.col("id").is_in(pl.Series(opportunity_ids, dtype=pl.String).implode()))
+    if account_pks is not None:
+        chosen.append(pl.col("account_pk").is_in(pl.Series(account_pks, dtype=pl.Int64).implode()))
+    if chosen:
+        keep = pl.all_horizontal(chosen)
+        scope, excluded = scope.filter(keep), excluded.filter(keep)
     if links is None:
-        links = model_links(session, model_row.pk)
+        links = model_links(session, model_row.pk, account_pks=few)
     wanted = assign_opportunities(scope, links, territories, policy=policy)
     compared = scope.select("opportunity_pk", "id", "current_territory_pk").join(
         wanted, on="opportunity_pk", maintain_order="left"
@@ -260,9 +279,33 @@ def execute(
                 "close_from": close_from.isoformat() if close_from else None,
                 "close_to": close_to.isoformat() if close_to else None,
                 **({"opportunities": len(opportunity_ids)} if opportunity_ids is not None else {}),
+                **({"accounts": len(account_pks)} if account_pks is not None else {}),
             },
         )
     return result
+
+
+def follow_accounts(
+    session: Session, model_row: TerritoryModelRow, account_pks: pl.Series, *, actor: str
+) -> OpportunityResult | None:
+    """Give the open opportunities of accounts whose territories changed (``account_pks``)
+    their territory again by the model's policy, in the caller's transaction; None when no
+    account moved.
+
+    Imports of accounts and ``save_account`` call it for the active model. Closed
+    opportunities keep the territory they were won or lost in; excluded ones are skipped;
+    those already on the right territory are left as they are.
+    """
+    if account_pks.is_empty():
+        return None
+    return execute(
+        session,
+        model_row,
+        actor=actor,
+        policy=opportunity_policy(model_row),
+        open_only=True,
+        account_pks=account_pks.to_list(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,6 +496,7 @@ __all__ = [
     "OpportunityResult",
     "assign_model_opportunities",
     "execute",
+    "follow_accounts",
     "given_territories",
     "model_links",
     "opportunity_policy",

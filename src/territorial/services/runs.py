@@ -68,6 +68,8 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     assignments: pl.DataFrame | None = None
     """The rule assignments computed for the scope (account_pk, territory_pk, rule_pk)."""
+    moved_accounts: pl.Series | None = None
+    """With ``track_moves``: the pks of the accounts whose territories changed."""
 
 
 def model_input(session: Session, model: TerritoryModelRow) -> ModelInput:
@@ -231,8 +233,12 @@ def execute_run(
     account_ids: Sequence[str] | None = None,
     preview: bool = False,
     on_stage: Step | None = None,
+    track_moves: bool = False,
 ) -> RunResult:
-    """A run inside the caller's transaction (also used by model activation)."""
+    """A run inside the caller's transaction (also used by model activation and imports).
+
+    ``track_moves`` fills :attr:`RunResult.moved_accounts` (see :func:`moved_accounts`).
+    """
     stage = on_stage or (lambda _name: None)
     started = time.perf_counter()
     began = audit.now()
@@ -271,6 +277,11 @@ def execute_run(
         account_where=account_where,
     )
     run_id: int | None = None
+    moved = (
+        moved_accounts(session, model_row.pk, computed, existing, account_where)
+        if track_moves
+        else None
+    )
     if preview:
         added, removed = difference(computed, existing)
         n_added, n_removed = added.height, removed.height
@@ -311,6 +322,7 @@ def execute_run(
         warnings=[str(w) for w in compiled.warnings]
         + _same_type_overlaps(session, model_row.pk, computed, account_where),
         assignments=computed,
+        moved_accounts=moved,
     )
 
 
@@ -381,6 +393,32 @@ def difference(computed: pl.DataFrame, existing: pl.DataFrame) -> tuple[pl.DataF
     return added, removed
 
 
+def moved_accounts(
+    session: Session,
+    model_pk: int,
+    computed: pl.DataFrame,
+    existing: pl.DataFrame,
+    account_where: str | None,
+) -> pl.Series:
+    """The pks of the accounts whose set of territories changes when the rule assignments
+    ``existing`` (of the scope ``account_where``) become ``computed``.
+
+    Only territories count: another recorded rule for the same territory is no move, nor is
+    a rule assignment added or removed where the account is also assigned by hand.
+    """
+    pairs = ["account_pk", "territory_pk"]
+    before, after = existing.select(pairs).unique(), computed.select(pairs).unique()
+    changed = pl.concat(
+        [before.join(after, on=pairs, how="anti"), after.join(before, on=pairs, how="anti")]
+    )
+    if not changed.is_empty():
+        manual = frames.load_assignments(
+            session, model_pk, cause="manual", account_where=account_where
+        )
+        changed = changed.join(manual.select(pairs), on=pairs, how="anti")
+    return changed["account_pk"].unique().sort()
+
+
 def write_difference(
     session: Session,
     model_pk: int,
@@ -423,6 +461,7 @@ __all__ = [
     "difference",
     "execute_run",
     "model_input",
+    "moved_accounts",
     "require_assignable",
     "require_run",
     "run_rules",
