@@ -26,7 +26,7 @@ from territorial.errors import (
 )
 from territorial.services import carve as carve_service
 from territorial.services import exports, lookup
-from territorial.services.assignments import assign_account
+from territorial.services.assignments import assign_account, exclude_account
 from territorial.services.audit import log as audit_log
 from territorial.services.carve import OWNER_ROLE, CarveResult, Rep, carve_model, read_reps
 from territorial.services.compare import compare_models
@@ -947,6 +947,29 @@ def test_carved_leaves_sharing_no_segment_rule_warn_of_overlaps(demo: Workspace)
     plain = carve_model(demo, BASE, parent="NA_West_Commercial", name="Plain", territories=3,
                         balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
     assert not [w for w in plain.warnings if "territories of the same type outside" in w]
+
+
+def test_a_planners_exclusion_under_the_parent_survives_the_carve(demo: Workspace) -> None:
+    """An account the planner moved to a named territory and excluded from its geographic
+    one stays out of the carved territory that now covers its postal code."""
+    clone_model(demo, BASE, "Plan")
+    run_rules(demo, "Plan")
+    with demo.session() as session:
+        model = lookup.model(session, "Plan")
+        south = lookup.territory(session, model, "CA_South").pk
+        pk = frames.load_assignments(session, model.pk, territory_pks=[south])["account_pk"][0]
+        account = session.get(Account, int(pk))
+        assert account is not None
+        account_id = account.id
+    assign_account(demo, "Plan", account_id, "Named_NA")
+    exclude_account(demo, "Plan", account_id, "CA_South")
+    run_rules(demo, "Plan")
+    result = carve_model(demo, "Plan", parent="NA_West_Commercial", name="Cut", territories=3,
+                         balance=["accounts"], tolerance=0.5, seed=1)  # fmt: skip
+    assert any("1 account outside the carve that was excluded" in w for w in result.warnings)
+    run_rules(demo, "Cut")
+    carved = _assignments(demo, "Cut", [t.developer_name for t in result.territories])
+    assert int(pk) not in carved["account_pk"].to_list()
 
 
 def test_cli_refuses_two_outputs_in_one_file(demo: Workspace, db_url: str, tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ from territorial.core.carve.units import build_items
 from territorial.core.text import percent, plural
 from territorial.errors import ValidationError
 from territorial.services import audit, fields, lookup, models, runs
+from territorial.services.carve_cover import kept_out
 from territorial.services.carve_inputs import (
     check_locations,
     check_measures,
@@ -297,11 +298,12 @@ def carve_model(
         carried, dropped = (
             users_to_carry(session, model_row, scope, successors) if carrying else ([], [])
         )
+        kept = kept_out(session, source, scope)  # before the clone's exclusions go
         pks = write_plan(session, model_row, scope, names, labels_new, rebalance)
         manual, too_long = write_rules_and_assignments(
             session, model_row, items, plan.assignment, pks, names,
             pinned=pl.col("named") if lock_named else None, held=held,
-            parent=scope.parent.developer_name,
+            parent=scope.parent.developer_name, kept=kept,
         )  # fmt: skip
         if owners:  # each new territory's rep is its owner
             session.add_all(

@@ -78,6 +78,48 @@ def held_areas(
     )
 
 
+def kept_out(session: Session, model: TerritoryModelRow, scope: Scope) -> pl.DataFrame:
+    """Accounts outside the carve's scope that a planner excluded from a territory under its
+    parent in ``model`` (``account_pk, territory, billing_country_code,
+    billing_postal_code``, ``territory`` -1): they stay out of whichever carved territory's
+    postal rule covers them."""
+    from territorial.store.schema import ExclusionRow
+
+    inside = scope.accounts["account_pk"].implode()
+    pks = pl.Series(
+        "account_pk",
+        list(
+            session.scalars(
+                select(ExclusionRow.account_pk)
+                .where(ExclusionRow.territory_pk.in_(scope.subtree[1:]))
+                .distinct()
+            )
+        ),
+        dtype=pl.Int64,
+    ).to_frame()
+    pks = pks.filter(~pl.col("account_pk").is_in(inside))
+    if pks.is_empty():
+        return pl.DataFrame(
+            schema={
+                "account_pk": pl.Int64,
+                "territory": pl.Int64,
+                "billing_country_code": pl.String,
+                "billing_postal_code": pl.String,
+            }
+        )
+    catalog = fields.catalog(session, "account")
+    where = frames.in_list("account.pk", pks["account_pk"].to_list())
+    found = frames.load_accounts(
+        session, catalog, ["billing_country_code", "billing_postal_code"], where=where
+    )
+    return found.select(
+        account_pk=pl.col("pk").cast(pl.Int64),
+        territory=pl.lit(-1, pl.Int64),
+        billing_country_code="billing_country_code",
+        billing_postal_code="billing_postal_code",
+    )
+
+
 def overlap_warning(rules: pl.DataFrame, held: pl.DataFrame) -> list[str]:
     """A warning counting the accounts of other territories of the carved type (``held``)
     whose postal codes the carved ``rules`` (``country, prefix, territory``) cover: a run
@@ -99,13 +141,17 @@ def overlap_warning(rules: pl.DataFrame, held: pl.DataFrame) -> list[str]:
     total = int(per_territory["accounts"].sum())
     shown = ", ".join(f"{n:,} in {t}" for t, n in per_territory.head(EXAMPLES).iter_rows())
     more = ", ..." if per_territory.height > EXAMPLES else ""
+    one = total == 1
     return [
-        f"{total:,} account{'s' if total != 1 else ''} of territories of the same type outside "
-        f"the carve ({shown}{more}) sit in postal codes the carved rules cover, and nothing "
-        "else in the carved territories' rules keeps them out: a run will put each in two "
-        "territories of one type. Give the carved territories the rule that sets their "
-        "segment apart (attach it to the parent with 'apply to child territories'), or carve "
-        "a parent whose leaves share such a rule."
+        f"{total:,} account{'' if one else 's'} of territories of the same type outside the "
+        f"carve ({shown}{more}) {'sits' if one else 'sit'} in postal codes the carved rules "
+        f"cover, and nothing else in the carved territories' rules keeps {'it' if one else 'them'} "
+        f"out: a run will put {'it' if one else 'each'} in two territories of one type. If the "
+        "carved leaves lack the rule that sets their segment apart, attach it to the parent "
+        "with 'apply to child territories'; if those territories' own rules reach into the "
+        "carved area (a state rule over an account with another state's postal code, say), "
+        "correct the accounts or exclude them. 'territorial report multi' lists them after a "
+        "run."
     ]
 
 
@@ -140,4 +186,4 @@ def unclaimed_warning(carved: pl.DataFrame, held: pl.DataFrame, parent: str) -> 
     ]
 
 
-__all__ = ["held_areas", "overlap_warning", "unclaimed_warning"]
+__all__ = ["held_areas", "kept_out", "overlap_warning", "unclaimed_warning"]

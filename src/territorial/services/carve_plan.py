@@ -457,6 +457,7 @@ def write_rules_and_assignments(
     pinned: pl.Expr | None = None,
     held: pl.DataFrame | None = None,
     parent: str = "the parent",
+    kept: pl.DataFrame | None = None,
 ) -> tuple[int, list[str]]:
     """One postal rule per carved territory, manual assignments for the rest; returns the
     number of manual assignments written and warnings (rules too long for Salesforce, ZIP3
@@ -472,7 +473,8 @@ def write_rules_and_assignments(
     shared 3- or 4-character prefix. An account not covered by its own territory's
     rule — its postal code went mostly elsewhere, it has none, or ``pinned`` marks it (named
     accounts kept by hand) — gets a manual assignment, and an exclusion from the territory
-    whose rule covers its postal code.
+    whose rule covers its postal code. So does an account outside the carve that a planner
+    had excluded from a territory under the parent (``kept``, see ``carve_cover.kept_out``).
     """
     from territorial.core.carve.units import Items
 
@@ -522,6 +524,9 @@ def write_rules_and_assignments(
         update=[],
     )
     _exclusions(session, manual, rules, pks, names)
+    carried = 0
+    if kept is not None and not kept.is_empty():
+        carried = _exclusions(session, kept, rules, pks, names)
     warnings = (
         [
             f"The postal rule of {', '.join(long[:5])}{' and others' if len(long) > 5 else ''} "
@@ -531,6 +536,14 @@ def write_rules_and_assignments(
         if long
         else []
     )
+    if carried:
+        warnings.append(
+            f"{carried:,} account{'s' if carried != 1 else ''} outside the carve that "
+            f"{'were' if carried != 1 else 'was'} excluded from a territory under {parent} "
+            f"{'are' if carried != 1 else 'is'} excluded from the carved territory whose postal "
+            f"rule covers {'them' if carried != 1 else 'it'}, so the exclusion still holds "
+            "('territorial export exclusions' lists them)."
+        )
     if held is not None:
         warnings += unclaimed_warning(carved, held, parent)
         warnings += overlap_warning(rules, held)
@@ -624,10 +637,10 @@ def _exclusions(
     rules: pl.DataFrame,
     pks: dict[str, int],
     names: list[str],
-) -> None:
+) -> int:
     """An account assigned by hand whose postal code a rule gives to another territory
     (its 5-character unit or coverage first, else its 3-character unit) is excluded there,
-    so that rule does not claim it too."""
+    so that rule does not claim it too; returns the number of exclusions."""
     owner = rules.select(
         key=pl.col("country").fill_null("") + ":" + pl.col("prefix"), other=pl.col("territory")
     )
@@ -652,6 +665,7 @@ def _exclusions(
         {"territory_pk": pk_of.gather(clash["other"]), "account_pk": clash["account_pk"]}
     )
     bulk.upsert(session, "exclusion", excluded, key=("territory_pk", "account_pk"), update=[])
+    return excluded.height
 
 
 def item_label(key: str) -> str:
