@@ -130,6 +130,25 @@ def test_twenty_territories_have_distinct_colours_and_more_get_markers() -> None
     assert len(styles) == n and {m for _, m in styles} == set(MARKERS[:2])
 
 
+def test_the_key_of_many_territories_fits_in_the_picture() -> None:
+    """With 45 territories (60 with centres) every key line is drawn inside the picture."""
+    for n in (45, 60):
+        plan = pl.DataFrame(
+            {
+                "latitude": np.repeat(np.linspace(30, 45, n), 3),
+                "longitude": np.tile([-100.0, -99.9, -99.8], n) + np.repeat(np.arange(n) * 0.3, 3),
+                "territory": np.repeat([f"NA_East_Commercial_{i:02d}" for i in range(n)], 3),
+            }
+        )
+        fig = plan_map(plan, _centres(plan) if n == 60 else None)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        fig.draw(renderer)
+        legend = fig.axes[1].get_legend()
+        assert legend is not None and len(legend.get_texts()) == n
+        box, page = legend.get_window_extent(renderer), fig.bbox
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+
+
 def _lab(colour: str) -> np.ndarray:
     rgb = np.array(mc.to_rgb(colour))
     lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)

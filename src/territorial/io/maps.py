@@ -39,7 +39,7 @@ keep files small; every account of an inset is drawn."""
 MAX_INSETS = 4
 """At most this many inset panels; smaller remote groups beyond share the last one."""
 
-KEY_MAX = 40
+KEY_MAX = 80
 """Centres are numbered, with a key beside the map, up to this many territories."""
 
 MAIN_SHARE = 0.95
@@ -234,7 +234,8 @@ def plan_map(
         [index.get(t, 0) for t in located[column].cast(pl.String).fill_null("")], dtype=np.int64
     )
     keyed = 0 < len(names) <= KEY_MAX
-    fig = Figure(figsize=(10.5, 7.0) if keyed or insets else (8.0, 6.0), dpi=110)
+    height = max(7.0, 1.6 + 0.14 * len(names)) if keyed else 7.0  # one key line per territory
+    fig = Figure(figsize=(10.5, height) if keyed or insets else (8.0, 6.0), dpi=110)
     FigureCanvasAgg(fig)
     ax, key_ax, inset_axes = _layout(fig, keyed, len(insets), len(names))
     scale = _scale(lat) if lat.size else 1.0
@@ -273,8 +274,7 @@ def _layout(
     grid = fig.add_gridspec(1, 2, width_ratios=(2.6, 1.0), left=0.07, right=0.98, wspace=0.12)
     grid.update(bottom=0.08, top=0.9)
     ax = fig.add_subplot(grid[0, 0])
-    per_column = entries / (2 if entries > 20 else 1)
-    rows = ([max(per_column, 2) * 0.2] if keyed else []) + [1.3] * insets
+    rows = ([max(entries, 2) * 0.2] if keyed else []) + [1.3] * insets
     column = grid[0, 1].subgridspec(len(rows), 1, height_ratios=rows, hspace=0.35)
     key_ax = fig.add_subplot(column[0, 0]) if keyed else None
     inset_axes = [fig.add_subplot(column[i + int(keyed), 0]) for i in range(insets)]
@@ -433,7 +433,6 @@ def _key(ax: Axes, names: list[str], counts: dict[int, int], *, numbered: bool) 
     ax.legend(
         handles=handles,
         loc="upper left",
-        ncols=2 if len(names) > 20 else 1,
         frameon=False,
         fontsize=6.5 if len(names) > 20 else 7.5,
         title="territory (accounts)",
