@@ -278,7 +278,8 @@ def test_multi_names_the_rule_that_sets_each_territory_apart(org: Workspace) -> 
     assignments.assign_account(org, "Base", "001A", "Named")
     runs.run_rules(org, "Base")
     assert _stored_rule(org, "Base", "001A", "West") == "West_Carve"  # what the run keeps
-    assert _stored_rule(org, "Base", "001A", "Gov") == "US_Accounts"  # the lowest of two
+    # Both of Gov's rules set it apart; its own (Gov_Rule) is the more specific.
+    assert _stored_rule(org, "Base", "001A", "Gov") == "Gov_Rule"
     multi = reports.multi_territory_accounts(org, "Base")
     # West: East shares US_Accounts, so West_Carve sets it apart. Gov: its siblings (NA,
     # Named) have no rules, so both its rules do, and both are named.

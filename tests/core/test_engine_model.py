@@ -80,7 +80,8 @@ def test_not_inherited_rule_stays_on_its_territory() -> None:
 def test_all_requires_every_effective_rule() -> None:
     # 40 has US (inherited from 20) + West (inherited from 30) + Big (own)
     result = run([(1, 20, True), (2, 30, True), (3, 40, False)])
-    assert [r for r in result if r[1] == 40] == [(1, 40, 1)]  # no sibling: the lowest pk
+    # No sibling: its own rule, the most specific (US and West reach other territories).
+    assert [r for r in result if r[1] == 40] == [(1, 40, 3)]
     # 30 has US + West; its sibling 31 has US too, so West sets 30 apart.
     assert [r for r in result if r[1] == 30] == [(1, 30, 2), (2, 30, 2)]
 

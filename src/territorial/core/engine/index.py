@@ -20,7 +20,7 @@ Agrees with ``rules.reference`` (property-tested).
 ... )
 >>> index = OnlineIndex.build(compile_model(model, FieldCatalog.standard("account")))
 >>> index.assign({"billing_postal_code": "94105", "annual_revenue": 2e6})
-[(1, 3), (2, 3)]
+[(1, 3), (2, 4)]
 >>> index.assign({"billing_postal_code": "94105", "annual_revenue": 1e6})
 [(1, 3)]
 """

@@ -10,11 +10,14 @@ rather than next door. So each territory's effective rules are put in a **rule o
   territories are siblings of each other) has among its effective rules,
 * then the rules a sibling has too,
 
-each group by pk, and a run records the first rule of that order the account satisfied. A
-carved territory, which needs the ``US_Accounts`` and ``Commercial_Revenue`` rules every
-carved territory has plus its own ``<Territory>_Carve`` postal rule, records the postal
-rule. When several rules set a territory apart (or none does), the lowest pk among them
-is recorded; ``core.reasons`` then names every rule matched.
+each group with the most specific rule first (the one fewest territories of the model have
+among their effective rules), then by pk, and a run records the first rule of that order
+the account satisfied. A carved territory, which needs the ``US_Accounts`` and
+``Commercial_Revenue`` rules every carved territory has plus its own ``<Territory>_Carve``
+postal rule, records the postal rule. An overlay such as ``Public_Sector_US``, whose
+siblings share neither its own ``Public_Sector_US_Rule`` nor the ``US_Accounts`` rule it
+also needs, records its own rule: ``US_Accounts`` is needed by many territories elsewhere.
+When several rules set a territory apart, ``core.reasons`` names every rule matched.
 
 The order is computed over the whole model (``rules.compile.compile_model``), so a run
 limited to a subtree records the same rules as a run of the whole model.
@@ -59,7 +62,8 @@ def sibling_rules(
 def rule_order(
     parents: Mapping[int, int | None], effective: Mapping[int, Sequence[int]]
 ) -> dict[int, tuple[int, ...]]:
-    """Each territory's effective rules, those no sibling has first, then by pk.
+    """Each territory's effective rules: those no sibling has first, then the others; in
+    each group the rules fewest territories of the model have first, then by pk.
 
     Only territories with effective rules are keys.
 
@@ -68,11 +72,19 @@ def rule_order(
     >>> parents = {1: None, 2: 1, 3: 1, 4: 1}
     >>> effective = {2: (10, 11, 20), 3: (10, 11, 30), 4: (10, 40, 41)}
     >>> rule_order(parents, effective)
-    {2: (20, 10, 11), 3: (30, 10, 11), 4: (40, 41, 10)}
+    {2: (20, 11, 10), 3: (30, 11, 10), 4: (40, 41, 10)}
+
+    Rule 5 (say ``US_Accounts``) is needed by territories elsewhere too, rule 60 by the
+    overlay 6 alone: the overlay's own rule comes first although its pk is higher.
+
+    >>> parents = {1: None, 2: 1, 3: 1, 6: None, 7: None}
+    >>> rule_order(parents, {2: (5, 20), 3: (5, 30), 6: (5, 60), 7: (70,)})[6]
+    (60, 5)
     """
     shared = sibling_rules(parents, effective)
+    uses = Counter(rule for rules in effective.values() for rule in set(rules))
     return {
-        pk: tuple(sorted(rules, key=lambda r: (r in shared.get(pk, ()), r)))
+        pk: tuple(sorted(rules, key=lambda r: (r in shared.get(pk, ()), uses[r], r)))
         for pk, rules in effective.items()
         if rules
     }
