@@ -125,8 +125,8 @@ def _in_scope(ws: Workspace) -> list[str]:
 
 
 def test_accounts_without_coordinates(demo: Workspace, db_url: str) -> None:
-    """Placed at their postal code's accounts when some have coordinates; refused, naming
-    one, when none near them has."""
+    """Placed at their ZIP code's location (US), else at their postal code's accounts when
+    some have coordinates; refused, naming one, when neither places them."""
     lone, placed = _in_scope(demo)[:2]
     with demo.session() as session:
         session.execute(
@@ -141,7 +141,7 @@ def test_accounts_without_coordinates(demo: Workspace, db_url: str) -> None:
     error = _error(db_url, "--territories", "3")
     assert "1 account under NA_West has no coordinates" in error
     assert f"e.g. account {lone} " in error and "(postal code 00001)" in error
-    assert "Import their latitude and longitude" in error
+    assert "territorial account set ID BillingLatitude=LAT BillingLongitude=LON" in error
     with _workspace(db_url) as ws, ws.session() as session:
         session.execute(
             update(Account).where(Account.id == lone).values(latitude=100.0, longitude=0.0)
@@ -158,7 +158,8 @@ def test_accounts_without_coordinates(demo: Workspace, db_url: str) -> None:
     )
     assert out.exit_code == 0, out.output
     warnings = json.loads(out.stdout)["warnings"]
-    assert any("1 account without coordinates was placed at the centre" in w for w in warnings)
+    # A US account at a known ZIP code takes the ZIP code's location from the shipped table.
+    assert any("1 US account at its ZIP code's location" in w for w in warnings), warnings
 
 
 @contextmanager

@@ -44,6 +44,7 @@ from territorial.core.carve import (
     to_xyz,
     unit_graph,
 )
+from territorial.core.carve.coverage import locate_by_zip
 from territorial.core.carve.units import build_items
 from territorial.core.text import percent, plural
 from territorial.errors import ValidationError
@@ -231,6 +232,8 @@ def carve_model(
             then="carve again",
         )
         scope = load_scope(session, base_row, parent, potential, workload)
+        located, by_zip = locate_by_zip(scope.accounts)  # US accounts without coordinates
+        scope = replace(scope, accounts=located)
         held = held_by_others(session, base_row, scope)
         where = scope.parent.developer_name
         formulas = {"potential": potential, "workload": workload}
@@ -284,7 +287,7 @@ def carve_model(
         + mixed_branches(scope, rebalance)
         + mostly_named(scope, lock_named)
         + none_named
-        + _unlocated(unlocated)
+        + _unlocated(by_zip, unlocated)
     )
     # From scratch without reps, each replaced leaf's users go to the territory succeeding it.
     carrying = not rebalance and not owners
@@ -395,13 +398,25 @@ def _rep_entry(rep: Rep) -> dict[str, object]:
     return {key: entry[key] for key in ("user", "home_latitude", "home_longitude", "capacity")}
 
 
-def _unlocated(count: int) -> list[str]:
-    if not count:
+def _unlocated(by_zip: int, by_area: int) -> list[str]:
+    """A warning counting the accounts without coordinates and how they were placed."""
+    parts = []
+    if by_zip:
+        parts.append(
+            f"{plural(by_zip, 'US account')} at {'its' if by_zip == 1 else 'their'} "
+            "ZIP code's location"
+        )
+    if by_area:
+        parts.append(
+            f"{plural(by_area, 'account')} at the centre of the accounts in "
+            f"{'its' if by_area == 1 else 'their'} postal code (or 3-character area)"
+        )
+    if not parts:
         return []
     return [
-        f"{plural(count, 'account')} without coordinates {'was' if count == 1 else 'were'} "
-        "placed at the centre of the accounts in their postal code (or 3-character postal "
-        "area); import their latitude and longitude to carve them where they are."
+        f"Accounts without coordinates were placed by postal code: {'; '.join(parts)}. Set "
+        "their coordinates to carve them where they are ('territorial account set ID "
+        "BillingLatitude=LAT BillingLongitude=LON')."
     ]
 
 

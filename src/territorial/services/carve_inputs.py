@@ -156,7 +156,7 @@ def check_locations(accounts: pl.DataFrame, *, where: str) -> int:
             f"{_account(example)} at latitude {_number(example['latitude'])}, longitude "
             f"{_number(example['longitude'])}.",
             hint="Latitude is within ±90 and longitude within ±180 degrees: correct them "
-            "('territorial import accounts FILE' with latitude and longitude columns).",
+            "('territorial account set ID BillingLatitude=LAT BillingLongitude=LON').",
         )
     area = (
         pl.col("billing_country_code").fill_null("")
@@ -176,8 +176,8 @@ def check_locations(accounts: pl.DataFrame, *, where: str) -> int:
             f"coordinates shares {'its' if lost.height == 1 else 'their'} postal area to "
             f"place {'it' if lost.height == 1 else 'them'} by, e.g. account "
             f"{_account(example)} (postal code {postal}).",
-            hint="Import their latitude and longitude ('territorial import accounts FILE' "
-            "with id, latitude and longitude columns), or move them out of the parent.",
+            hint="Set their coordinates ('territorial account set ID BillingLatitude=LAT "
+            "BillingLongitude=LON'), or move them out of the parent.",
         )
     return int(placed.filter(~pl.col("ok")).height)
 

@@ -26,6 +26,7 @@ import zipcodes
 from scipy.spatial import cKDTree
 
 from territorial.core.carve.geo import EARTH_RADIUS_KM, to_xyz
+from territorial.core.carve.units import postal_code
 
 US = "US"
 NEIGHBOURS = 4
@@ -55,6 +56,40 @@ def us_zip_table() -> pl.DataFrame:
     return raw.with_columns(
         pl.when(known).then(lat).alias("lat"), pl.when(known).then(long).alias("long")
     ).sort("zip_code")
+
+
+def locate_by_zip(
+    accounts: pl.DataFrame, *, zips: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, int]:
+    """``accounts`` with the coordinates of US accounts that have none taken from their ZIP
+    code's location in the table, and how many were placed so.
+
+    >>> zips = pl.DataFrame({"zip_code": ["94105"], "lat": [37.79], "long": [-122.39]})
+    >>> rows = pl.DataFrame({"billing_country_code": ["US", "US", "CA"],
+    ...     "billing_postal_code": ["94105-1234", "99999", "94105"],
+    ...     "latitude": [None, None, None], "longitude": [None, None, None]},
+    ...     schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64})
+    >>> placed, count = locate_by_zip(rows, zips=zips)
+    >>> count, placed["latitude"].to_list()
+    (1, [37.79, None, None])
+    """
+    missing = pl.col("latitude").is_null() | pl.col("longitude").is_null()
+    us = pl.col("billing_country_code").fill_null("").str.strip_chars().str.to_uppercase() == US
+    if accounts.is_empty() or not accounts.select((missing & us).any()).item():
+        return accounts, 0
+    table = (zips if zips is not None else us_zip_table()).select(
+        zip5="zip_code", zip_lat="lat", zip_long="long"
+    )
+    found = accounts.with_columns(
+        zip5=pl.when(missing & us).then(postal_code().str.slice(0, 5))
+    ).join(table, on="zip5", how="left")
+    take = missing & pl.col("zip_lat").is_not_null() & pl.col("zip_long").is_not_null()
+    count = int(found.select(take.sum()).item())
+    placed = found.with_columns(
+        latitude=pl.when(take).then("zip_lat").otherwise("latitude"),
+        longitude=pl.when(take).then("zip_long").otherwise("longitude"),
+    ).drop("zip5", "zip_lat", "zip_long")
+    return placed, count
 
 
 def fill_coverage(
@@ -304,4 +339,4 @@ def _points(frame: pl.DataFrame) -> np.ndarray:
     return np.column_stack([xyz, area * _AREA_GAP_KM])
 
 
-__all__ = ["fill_coverage", "open_areas", "us_zip_table"]
+__all__ = ["fill_coverage", "locate_by_zip", "open_areas", "us_zip_table"]
