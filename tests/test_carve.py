@@ -373,8 +373,9 @@ def test_from_scratch_carries_users_to_successor_territories(demo: Workspace) ->
     owned = [(u, t) for u, ts in _owners_of(demo, BASE).items() for t in ts if t in replaced]
     assert owned
     heirs = {t.users_from: t.developer_name for t in result.territories if t.users_from}
-    # Every replaced leaf has exactly one successor (more territories than leaves)...
-    assert {t for _, t in owned} <= set(heirs)
+    # Every replaced leaf with users has exactly one successor (more territories than
+    # leaves), and only leaves with users are named...
+    assert {t for _, t in owned} == set(heirs)
     assert len(set(heirs.values())) == len(heirs) < 12
     # ...which its users now hold, with their role.
     after = _owners_of(demo, "Heirs")

@@ -367,7 +367,7 @@ def carve_model(
             time.perf_counter() - started,
             warnings,
             (owners.owners, owners.owner_names) if owners else ([], []),
-            successors,
+            {n: leaf for n, leaf in successors.items() if n in {c[0] for c in carried}},
         )
         result = replace(result, manual_assignments=manual, named_locked=named_locked)
         if before_commit is not None:
