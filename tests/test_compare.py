@@ -225,3 +225,25 @@ def test_a_rule_changed_after_the_plan_run_is_flagged(ran_plan: Workspace) -> No
     assert compare_models(ran_plan, "Plan").warnings != ()
     runs.run_rules(ran_plan, "Plan")
     assert compare_models(ran_plan, "Plan").warnings == ()
+
+
+def test_an_account_set_in_the_plan_leaves_it_up_to_date(ran_plan: Workspace) -> None:
+    from territorial.services import online
+
+    online.save_account(
+        ran_plan, "001N", {"name": "Newco", "BillingStateCode": "CA"}, models=["Plan"]
+    )
+    assert compare_models(ran_plan, "Plan").warnings == ()
+    online.save_account(ran_plan, "001N", {"BillingStateCode": "NV"})  # the plan not named
+    (warning,) = compare_models(ran_plan, "Plan").warnings
+    assert "since then 1 account imported or changed" in warning
+
+
+def test_an_archived_model_is_said_to_be_frozen_not_to_be_run(ran_plan: Workspace) -> None:
+    from territorial.services import online
+
+    models.activate_model(ran_plan, "Plan")  # Base is archived
+    online.save_account(ran_plan, "001N", {"name": "Newco", "BillingStateCode": "CA"})
+    (warning,) = compare_models(ran_plan, "Base", "Plan").warnings
+    assert warning.startswith("Model 'Base' is archived: its assignments are frozen")
+    assert "1 account imported or changed" in warning and "territorial run" not in warning

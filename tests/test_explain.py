@@ -331,3 +331,24 @@ def test_cli_shortens_long_value_lists_and_json_keeps_them(postal: Workspace, db
     [row] = json.loads(result.output)
     assert row["condition"] == "BillingPostalCode startsWith " + ",".join(PREFIXES)
     assert (row["value_seen"], row["item_passed"]) == ("97230", False)
+
+
+def test_an_archived_model_is_explained_by_what_it_stored(org: Workspace) -> None:
+    from territorial.services import online, rules
+
+    rules.add_rule(org, "Base", "California", items=["BillingStateCode equals CA"])
+    rules.attach_rule(org, "Base", "California", "West")
+    models.activate_model(org, "Base")
+    models.clone_model(org, "Base", "Plan")
+    models.activate_model(org, "Plan")  # Base is archived, its assignments frozen
+    online.save_account(org, "001N", {"name": "Newco", "BillingStateCode": "CA"})
+    result = explain(org, "001N", model="Base")
+    assert not any(v.assigned for v in result.territories)  # as account team and exports say
+    text = str(result)
+    assert "Model Base is archived: its assignments are frozen" in text
+    assert "It is in no territory of Base." in text
+    assert "Not in West: it was not assigned here when the model was archived." in text
+    assert "Note: hypothetically, by its rules as they read today" in text
+    assert "In West" not in text
+    stored = str(explain(org, "001A", model="Base"))
+    assert "In West by rule California, as stored when the model was archived:" in stored

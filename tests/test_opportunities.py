@@ -163,3 +163,38 @@ def test_cli_activate_reports_what_happened(realign: Workspace, db_url: str) -> 
     assert "Model Base is active; Plan is archived" in text
     assert "Compared with Plan: 2 accounts change territories" in text
     assert "3 of 4 opportunities change territory from Plan (2 assigned, 1 moved" in text
+
+
+def test_preview_of_a_plan_counts_what_activation_changes(realign: Workspace) -> None:
+    preview = assign_model_opportunities(realign, "Plan", open_only=True, preview=True)
+    assert preview.against == "Base"
+    assert (preview.changed, preview.moved, preview.unassigned) == (2, 1, 1)
+    # 006B and 006C: their accounts' territories Health and Fin tie on priority.
+    assert preview.tied == 2
+    warning = preview.tie_warning()
+    assert warning is not None and warning.startswith("2 opportunities would be left without")
+    assert "opportunity 006B, account 001B in Health, Fin" in warning
+    assert "different priorities" in warning and "--policy deepest" in warning
+    done = models.activate_model(realign, "Plan")
+    assert done.opportunities.changed == preview.changed
+    assert done.opportunities.cleared_by_tie == preview.unassigned
+
+
+def test_cli_preview_names_the_model_it_counts_from(realign: Workspace, db_url: str) -> None:
+    args = ["--database", db_url, "opportunities", "assign", "Plan", "--open-only", "--preview"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "counted from the opportunity territories of the active model Base" in out
+    assert "0 would be newly assigned, 1 would be moved, 1 would be left" in out
+    assert "Warning: 2 opportunities would be left without a territory" in " ".join(
+        result.stderr.split()
+    )
+
+
+def test_activation_counts_one_change_in_the_singular(deals: Workspace) -> None:
+    models.activate_model(deals, "Base")
+    models.clone_model(deals, "Base", "Plan")
+    assignments.assign_account(deals, "Plan", "001A", "East")
+    text = models.activate_model(deals, "Plan").summary()
+    assert "1 account changes territories (1 assignment added, 0 removed)" in text

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from territorial.cli._common import message, plural, report, workspace
 from territorial.cli._help import choices
@@ -45,7 +46,9 @@ def assign(
 ) -> None:
     """Give each opportunity the territory its account's territories call for.
 
-    Excluded opportunities are skipped and correct ones are left untouched.
+    Excluded opportunities are skipped and correct ones are left untouched. A --preview of
+    a model that is not active counts changes from the active model's opportunity
+    territories (what activating it would change) and warns about priority ties.
 
     Example: territorial opportunities assign FY27 --open-only --policy keep --preview
     """
@@ -69,16 +72,28 @@ def assign(
         "moved": result.moved,
         "unassigned": result.unassigned,
     }
+    row["against"] = result.against
+    row["tied"] = result.tied
     would = "would be " if preview else ""
+    against = (
+        f" (counted from the opportunity territories of the active model {result.against}, "
+        f"which activating {result.model} would change)"
+        if result.against
+        else ""
+    )
     report(
         ctx,
-        f"{'Preview, nothing written' if preview else 'Done'}: {result.model} by {result.policy}: "
+        f"{'Preview, nothing written' if preview else 'Done'}: {result.model} by {result.policy}"
+        f"{against}: "
         f"{plural(result.in_scope, 'opportunity', 'opportunities')} in scope "
         f"({result.skipped_excluded:,} excluded skipped); {result.newly_assigned:,} {would}newly "
         f"assigned, {result.moved:,} {would}moved, {result.unassigned:,} {would}left without a "
         f"territory, {result.unchanged:,} unchanged.",
         row,
     )
+    tie = result.tie_warning()
+    if tie:
+        message(f"[yellow]Warning:[/yellow] {escape(tie)}")
     if changes is not None:
         write_table(result.changes, changes)
         message(f"Wrote {plural(result.changes.height, 'change')} to {changes}.")

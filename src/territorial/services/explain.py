@@ -7,7 +7,9 @@ last run recorded for the account's assignment (the one exports, ``compare`` and
 multi`` name: ``rules.deciding``), which comes first, marked ``← recorded by the last
 run``. Manual assignments, exclusions and ``excluded_from_realign`` are read from the
 database; when the stored rule assignments differ from what the rules say now (a rule
-changed since the last run), the explanation says so.
+changed since the last run), the explanation says so. An archived model is frozen: its
+stored assignments are reported, and what its rules would say today only as a labelled
+hypothetical.
 
 >>> import tempfile
 >>> from territorial.settings import Settings
@@ -43,6 +45,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from territorial.core.model import ModelState
 from territorial.core.reasons import named_rules
 from territorial.core.rules.compile import CompiledModel, compile_model, required_fields
 from territorial.core.rules.deciding import sibling_rules
@@ -96,6 +99,11 @@ class TerritoryVerdict:
     sets_apart: bool = False
     """The recorded rule is the only rule the account satisfies here that no sibling
     territory has (``report multi`` names it alone)."""
+    frozen: bool = False
+    """The model is archived: ``by_rules`` is the stored rule assignment, and what the rules
+    say now (``rules_now``) is only hypothetical."""
+    rules_now: bool = False
+    """What the rules say now (for a frozen model; otherwise it is ``by_rules``)."""
 
     @property
     def assigned(self) -> bool:
@@ -111,11 +119,13 @@ class TerritoryVerdict:
     @property
     def stale(self) -> bool:
         """The stored rule assignment differs from what the rules say now."""
-        return self.by_rules != self.stored_by_rules
+        return not self.frozen and self.by_rules != self.stored_by_rules
 
     def headline(self) -> str:
         """One line: in or not in the territory, and the main reason."""
         name = self.territory
+        if self.frozen:
+            return self._frozen_headline()
         if self.by_rules:
             names = [r.rule_name for r in self.rules if r.passed]
             label = "rule" if len(names) == 1 else "rules"
@@ -137,6 +147,15 @@ class TerritoryVerdict:
         matched = "its rules match" if any(r.passed for r in self.rules) else "its rules fail"
         return f"Not in {name}: {self.reason.text} ({matched})."
 
+    def _frozen_headline(self) -> str:
+        name, hand = self.territory, " (and by hand)" if self.by_hand else ""
+        if self.by_rules:
+            rule = f" {self.recorded_rule}" if self.recorded_rule else "s"
+            return f"In {name} by rule{rule}{hand}, as stored when the model was archived:"
+        if self.by_hand:
+            return f"In {name} by hand (a manual assignment), as stored when it was archived."
+        return f"Not in {name}: it was not assigned here when the model was archived."
+
     def recorded_mark(self) -> str:
         """What follows the recorded rule's line: ``← recorded by the last run ...``."""
         apart = f", as the rule that sets {self.territory} apart from its siblings"
@@ -155,6 +174,13 @@ class TerritoryVerdict:
             out.append(
                 f"  Note: the last run recorded rule {self.recorded_rule}, which is no longer "
                 f"an effective rule of {self.territory}."
+            )
+        if self.frozen and self.rules_now != self.by_rules:
+            would = "be here by rules" if self.rules_now else "not be here by rules"
+            out.append(
+                f"  Note: hypothetically, by its rules as they read today the account would "
+                f"{would}; an archived model is not run, so this is not applied (activating "
+                "it would)."
             )
         if self.stale:
             run = f"'territorial run {model}'" if model else "a run"
@@ -180,6 +206,9 @@ class AccountExplanation:
     """The territory asked about, if any."""
     values: Mapping[str, Any] = field(default_factory=dict)
     """The account's values of the fields the model's rules read."""
+    frozen: bool = False
+    """The model is archived: its stored assignments are reported, the rules only as what
+    they would say (hypothetically)."""
 
     def lines(self) -> list[str]:
         """The explanation as plain text lines."""
@@ -190,7 +219,14 @@ class AccountExplanation:
         ]
         if self.excluded_from_realign:
             out.append("The account is excluded from realignment: rules never assign it.")
-        if not self.territories:
+        if self.frozen:
+            out.append(
+                f"Model {self.model} is archived: its assignments are frozen as they were when "
+                "it was archived; rule results below are what the rules would say today."
+            )
+            if not any(v.assigned for v in self.territories):
+                out.append(f"It is in no territory of {self.model}.")
+        elif not self.territories:
             out.append(f"It is in no territory of {self.model}, and no territory's rules match.")
         for verdict in self.territories:
             out.extend(verdict.lines(self.model))
@@ -432,7 +468,11 @@ def explain(
                     values, compiled, territory_pk=pk, excluded_territories=excluded
                 )
         dev_names = {pk: dev for pk, (dev, _) in names.items()}
-        verdicts = [_verdict(e, loaded, stored, dev_names, names[e.territory_pk][1]) for e in found]
+        frozen = model_row.state == ModelState.ARCHIVED
+        verdicts = [
+            _verdict(e, loaded, stored, dev_names, names[e.territory_pk][1], frozen=frozen)
+            for e in found
+        ]
         verdicts.sort(key=lambda v: (not v.assigned, v.territory.lower()))
         realign = as_boolean(values.get("excluded_from_realign"))
         shown = {k: v for k, v in values.items() if k not in ("pk", "excluded_from_realign")}
@@ -445,6 +485,7 @@ def explain(
             tuple(verdicts),
             asked.developer_name if asked is not None else None,
             shown,
+            frozen,
         )
 
 
@@ -454,6 +495,8 @@ def _verdict(
     stored: _Stored,
     names: Mapping[int, str],
     label: str,
+    *,
+    frozen: bool = False,
 ) -> TerritoryVerdict:
     pk = found.territory_pk
     rules = tuple(_as_written(r, model) for r in found.rules)
@@ -470,7 +513,7 @@ def _verdict(
     return TerritoryVerdict(
         territory=names[pk],
         territory_name=label,
-        by_rules=found.assigned,
+        by_rules=pk in stored.causes["rule"] if frozen else found.assigned,
         by_hand=pk in stored.causes["manual"],
         reason=found.reason,
         rules=rules,
@@ -478,6 +521,8 @@ def _verdict(
         inherited_from={model.compiled.rules[r].name: t for r, t in via.items()},
         recorded_rule=recorded[1] if recorded is not None else None,
         sets_apart=sets_apart,
+        frozen=frozen,
+        rules_now=found.assigned,
     )
 
 

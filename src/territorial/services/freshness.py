@@ -9,6 +9,10 @@ their old territories.
 The signal is the audit log, which every change writes in the same transaction and with
 the same clock as the run records: the last whole-model run of the model (its
 ``finished_at``) against the later audit entries that change what a run would compute.
+An account saved with ``territorial account set ... --model PLAN`` is reassigned in that
+plan at once (an ``account.reassign`` entry), so it does not make the plan out of date. An
+archived model is never run: its assignments are frozen as they were when it was archived,
+and the warning says so rather than suggesting a run.
 The active model needs no check: imports and account edits assign their accounts in it as
 they happen, and its own rules cannot change without a clone.
 """
@@ -44,6 +48,9 @@ MODEL_CHANGES = (
 """Audit actions on a model that change what its next run computes."""
 ACCOUNT_CHANGES = ("import", "account.create", "account.update")
 """Audit actions (on entity ``account``) that change account data."""
+REASSIGN = "account.reassign"
+"""Audit action (entity ``account``, with the model): the account's rule assignments in that
+model were recomputed after it was saved, so they reflect the change."""
 
 
 def last_full_run(session: Session, model_pk: int) -> datetime | None:
@@ -82,34 +89,49 @@ def stale_run(session: Session, row: TerritoryModelRow) -> str | None:
     ran = last_full_run(session, row.pk)
     if ran is None:
         return None
+    archived = row.state == ModelState.ARCHIVED
+    since = max(ran, row.archived_at) if archived and row.archived_at else ran
     later = session.execute(
-        select(AuditRow.action, AuditRow.entity, AuditRow.model_pk, AuditRow.after).where(
-            AuditRow.at > ran
+        select(
+            AuditRow.action, AuditRow.entity, AuditRow.entity_key, AuditRow.model_pk, AuditRow.after
         )
+        .where(AuditRow.at > since)
+        .order_by(AuditRow.pk)
     ).all()
-    accounts = rule_changes = 0
-    for action, entity, model_pk, after in later:
+    imported = rule_changes = 0
+    pending: set[str | None] = set()
+    """Accounts saved one by one and not reassigned in this model since."""
+    for action, entity, key, model_pk, after in later:
         if entity == "account" and action in ACCOUNT_CHANGES:
             if action == "import":
-                accounts += int((after or {}).get("inserted", 0)) + int(
+                imported += int((after or {}).get("inserted", 0)) + int(
                     (after or {}).get("updated", 0)
                 )
             else:
-                accounts += 1
+                pending.add(key)
+        elif entity == "account" and action == REASSIGN and model_pk == row.pk:
+            pending.discard(key)
         elif model_pk == row.pk and action in MODEL_CHANGES:
             rule_changes += 1
+    accounts = imported + len(pending)
     if not accounts and not rule_changes:
         return None
     what = [
         f"{plural(accounts, 'account')} imported or changed" if accounts else "",
         f"{plural(rule_changes, 'change')} to its rules or hierarchy" if rule_changes else "",
     ]
-    name = row.developer_name
+    name, changed = row.developer_name, " and ".join(w for w in what if w)
+    if archived:
+        return (
+            f"Model {name!r} is archived: its assignments are frozen as they were when it was "
+            f"archived ({since:%Y-%m-%d %H:%M} UTC); since then {changed}, which they do not "
+            "reflect (new accounts show as unassigned)."
+        )
     return (
         f"Model {name!r} was last run at {ran:%Y-%m-%d %H:%M} UTC; since then "
-        f"{' and '.join(w for w in what if w)}, which its assignments do not reflect yet "
+        f"{changed}, which its assignments do not reflect yet "
         f"(new accounts show as unassigned). Run it again: 'territorial run {name}'."
     )
 
 
-__all__ = ["ACCOUNT_CHANGES", "MODEL_CHANGES", "last_full_run", "stale_run"]
+__all__ = ["ACCOUNT_CHANGES", "MODEL_CHANGES", "REASSIGN", "last_full_run", "stale_run"]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from territorial.core.compare import assignment_delta
 from territorial.core.model import ModelState, RuleCombination
 from territorial.core.naming import require_developer_name
+from territorial.core.text import plural
 from territorial.errors import Conflict, LifecycleError, ValidationError
 from territorial.services import audit, lookup, opportunities, runs
 from territorial.services.workspace import Workspace
@@ -404,15 +405,16 @@ class Activation:
         was = f"{self.archived} is archived" if self.archived else "no model was active before"
         text = (
             f"Model {self.model.developer_name} is active; {was} ({self.seconds:.1f} s). "
-            f"Its rules ran over {self.run.accounts_evaluated:,} accounts: "
-            f"{self.model.assigned_accounts:,} accounts assigned, {self.run.rule_assignments:,} "
-            f"rule assignments ({self.run.added:,} added, {self.run.removed:,} removed by this "
-            "run). "
+            f"Its rules ran over {plural(self.run.accounts_evaluated, 'account')}: "
+            f"{plural(self.model.assigned_accounts, 'account')} assigned, "
+            f"{plural(self.run.rule_assignments, 'rule assignment')} ({self.run.added:,} added, "
+            f"{self.run.removed:,} removed by this run). "
         )
         if self.archived:
+            changes = "changes" if self.accounts_changed == 1 else "change"
             text += (
-                f"Compared with {self.archived}: {self.accounts_changed:,} accounts change "
-                f"territories ({self.assignments_added:,} assignments added, "
+                f"Compared with {self.archived}: {plural(self.accounts_changed, 'account')} "
+                f"{changes} territories ({plural(self.assignments_added, 'assignment')} added, "
                 f"{self.assignments_removed:,} removed); "
             )
         return text + self.opportunities.summary() + "."

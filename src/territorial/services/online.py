@@ -24,6 +24,7 @@ from territorial.core.rules.compile import required_fields
 from territorial.core.rules.operators import parse_boolean, parse_date, parse_number
 from territorial.errors import ValidationError
 from territorial.services import audit, fields, lookup, opportunities, runs
+from territorial.services.freshness import REASSIGN
 from territorial.services.workspace import Workspace
 from territorial.store import frames
 from territorial.store.schema import Account, AuditRow, TerritoryModelRow, TerritoryRow
@@ -188,6 +189,15 @@ def save_account(
         for model in targets:
             a, r, moved = reassign(ws, session, model, [row.pk])
             added, removed = added + a, removed + r
+            audit.record(
+                session,
+                actor=ws.actor,
+                action=REASSIGN,
+                entity="account",
+                key=account_id,
+                model_pk=model.pk,
+                after={"added": a, "removed": r},
+            )
             if model.state == ModelState.ACTIVE:
                 followed = opportunities.follow_accounts(session, model, moved, actor=ws.actor)
                 changed = followed.changed if followed is not None else 0

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlalchemy import select
@@ -28,12 +29,13 @@ from territorial.core.engine.opportunities import (
     territory_changes,
 )
 from territorial.core.model import ModelState
+from territorial.core.text import plural
 from territorial.core.tree import depths
 from territorial.errors import ValidationError
 from territorial.services import audit, lookup, runs
 from territorial.services.workspace import Workspace
 from territorial.store import bulk, frames
-from territorial.store.schema import TerritoryModelRow, TerritoryRow, TerritoryTypeRow
+from territorial.store.schema import Account, TerritoryModelRow, TerritoryRow, TerritoryTypeRow
 
 _FEW = 10_000
 """Up to this many accounts, only their opportunities and links are read (by pk, in the
@@ -59,10 +61,39 @@ class OpportunityResult:
     without_territory: int = 0
     """In scope and without a territory afterwards (changed or not): their account is in
     no territory, or the policy found none."""
+    against: str | None = None
+    """The model whose stored opportunity territories the changes are counted from (the
+    active one, for a preview of a model that is not active: what activating it would
+    change); None: ``model``'s own."""
+    tied: int = 0
+    """Of ``without_territory``, those whose account is in several territories that the
+    policy cannot choose between (a tie on type priority, or on depth)."""
+    tie_example: str | None = None
+    """One of them, for people: ``opportunity 006… (account 001… in Southwest, Desert)``."""
 
     @property
     def changed(self) -> int:
         return self.newly_assigned + self.moved + self.unassigned
+
+    def tie_warning(self) -> str | None:
+        """Why ``tied`` opportunities get no territory and how to fix it, or None."""
+        if not self.tied:
+            return None
+        return tie_warning(self.tied, self.tie_example, self.policy, preview=self.preview)
+
+
+def tie_warning(tied: int, example: str | None, policy: str, *, preview: bool = True) -> str:
+    """``N opportunities would be left without a territory: ... tie ...`` with the fix."""
+    what = "type priority" if policy == "priority" else "depth"
+    eg = f" (e.g. {example})" if example else ""
+    return (
+        f"{plural(tied, 'opportunity', 'opportunities')} {'would be' if preview else 'are'} "
+        "left without a territory: "
+        f"their account's top territories tie on {what}{eg}. Fix: give those territories "
+        "types of different priorities ('territorial type add NAME --priority N', then the "
+        "territory's --type), make their rules not overlap, or assign with --policy deepest "
+        "or --policy keep where that breaks the tie."
+    )
 
 
 def _territories(session: Session, model_pk: int) -> tuple[pl.DataFrame, dict[int, str]]:
@@ -164,11 +195,21 @@ def assign_model_opportunities(
     close_to: date | None = None,
     preview: bool = False,
 ) -> OpportunityResult:
-    """Set each in-scope opportunity's territory in ``model`` by ``policy``."""
+    """Set each in-scope opportunity's territory in ``model`` by ``policy``.
+
+    A preview of a model that is not the active one counts its changes from the active
+    model's opportunity territories (matched by territory developer name), which is what
+    activating it would change.
+    """
     with ws.session() as session:
         model_row = lookup.model(session, model)
+        against = None
         if not preview:
             runs.require_assignable(model_row)
+        elif model_row.state != ModelState.ACTIVE:
+            against = session.scalar(
+                select(TerritoryModelRow).where(TerritoryModelRow.state == ModelState.ACTIVE)
+            )
         result = execute(
             session,
             model_row,
@@ -178,6 +219,7 @@ def assign_model_opportunities(
             close_from=close_from,
             close_to=close_to,
             preview=preview,
+            against=against,
         )
         if preview:
             session.rollback()
@@ -197,11 +239,17 @@ def execute(
     account_pks: Sequence[int] | None = None,
     preview: bool = False,
     links: pl.DataFrame | None = None,
+    against: TerritoryModelRow | None = None,
 ) -> OpportunityResult:
     """Opportunity assignment inside the caller's transaction (also used by activation,
     which passes the model's ``links`` when it has read them: see :func:`model_links`, by
     imports of opportunities, which limit it to ``opportunity_ids``: external ids, and by
-    :func:`follow_accounts`, which limits it to the opportunities of ``account_pks``)."""
+    :func:`follow_accounts`, which limits it to the opportunities of ``account_pks``).
+
+    ``against`` (previews only): count changes from that model's stored opportunity
+    territories, by territory developer name, instead of ``model_row``'s own."""
+    if against is not None and not preview:
+        raise ValueError("'against' is for previews only")
     if policy not in POLICIES:
         raise ValidationError(
             f"Unknown policy {policy!r}.", hint=f"Use one of: {', '.join(POLICIES)}."
@@ -228,10 +276,25 @@ def execute(
     if links is None:
         links = model_links(session, model_row.pk, account_pks=few)
     wanted = assign_opportunities(scope, links, territories, policy=policy)
-    compared = scope.select("opportunity_pk", "id", "current_territory_pk").join(
+    compared = scope.select("opportunity_pk", "id", "current_territory_pk", "account_pk").join(
         wanted, on="opportunity_pk", maintain_order="left"
     )
-    before, after = pl.col("current_territory_pk"), pl.col("territory_pk")
+    compared = compared.with_columns(
+        pl.col("current_territory_pk")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .alias("from_territory"),
+        pl.col("territory_pk")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .alias("to_territory"),
+    )
+    if against is not None:
+        held = stored_territories(session, against).rename(
+            {"opportunity": "id", "territory": "from_territory"}
+        )
+        compared = compared.drop("from_territory").join(
+            held, on="id", how="left", maintain_order="left"
+        )
+    before, after = pl.col("from_territory"), pl.col("to_territory")
     changed = compared.filter(before.ne_missing(after))
     if not preview and changed.height:
         bulk.upsert(
@@ -255,13 +318,9 @@ def execute(
         unassigned=changed.filter(after.is_null()).height,
         without_territory=compared.filter(after.is_null()).height,
         duration_ms=int((time.perf_counter() - started) * 1000),
-        changes=changed.select(
-            pl.col("id").alias("opportunity"),
-            before.replace_strict(names, default=None, return_dtype=pl.String).alias(
-                "from_territory"
-            ),
-            after.replace_strict(names, default=None, return_dtype=pl.String).alias("to_territory"),
-        ),
+        changes=changed.select(pl.col("id").alias("opportunity"), before, after),
+        against=against.developer_name if against is not None else None,
+        **_ties(session, compared.filter(after.is_null()), links, territories, names, policy),
     )
     if not preview:
         audit.record(
@@ -283,6 +342,38 @@ def execute(
             },
         )
     return result
+
+
+def _ties(
+    session: Session,
+    unplaced: pl.DataFrame,
+    links: pl.DataFrame,
+    territories: pl.DataFrame,
+    names: dict[int, str],
+    policy: OpportunityPolicy,
+) -> dict[str, Any]:
+    """``tied`` and ``tie_example`` of :class:`OpportunityResult`: of the opportunities left
+    without a territory (``unplaced``), those whose account's best candidates tie."""
+    if unplaced.is_empty():
+        return {"tied": 0, "tie_example": None}
+    keys = ["depth", "priority"] if policy == "deepest" else ["priority"]
+    candidates = links.unique().join(territories, on="territory_pk", how="left")
+    top = candidates.fill_null(0).filter(
+        pl.all_horizontal(pl.col(k) == pl.col(k).max().over("account_pk") for k in keys)
+    )
+    per_account = top.group_by("account_pk").agg(
+        pl.col("territory_pk").sort().alias("tied_pks"), n=pl.len()
+    )
+    tied = unplaced.join(per_account.filter(pl.col("n") > 1), on="account_pk", how="inner")
+    if tied.is_empty():
+        return {"tied": 0, "tie_example": None}
+    first = tied.sort("id").row(0, named=True)
+    account = session.scalar(select(Account.id).where(Account.pk == first["account_pk"]))
+    where = ", ".join(names[pk] for pk in first["tied_pks"])
+    return {
+        "tied": tied.height,
+        "tie_example": f"opportunity {first['id']}, account {account} in {where}",
+    }
 
 
 def follow_accounts(
@@ -379,9 +470,11 @@ class OpportunityDelta:
 
     def summary(self) -> str:
         """``12 open opportunities change territory (...)``: one sentence for people."""
-        kind = "opportunities" if self.include_closed else "open opportunities"
+        kind = "opportunity" if self.include_closed else "open opportunity"
+        verb = "changes" if self.changed == 1 else "change"
         text = (
-            f"{self.changed:,} of {self.in_scope:,} {kind} change territory"
+            f"{self.changed:,} of {plural(self.in_scope, kind, kind[:-1] + 'ies')} {verb} "
+            "territory"
             + (f" from {self.against}" if self.against else "")
             + f" ({self.assigned:,} assigned, {self.moved:,} moved, {self.cleared:,} left "
             f"without one"
@@ -395,7 +488,10 @@ class OpportunityDelta:
         if self.excluded_skipped:
             skipped.append(f"{self.excluded_skipped:,} excluded from the territory filter")
         if skipped:
-            text += "; " + " and ".join(skipped) + " left as they are"
+            alone = self.closed_skipped + self.excluded_skipped == 1
+            text += (
+                "; " + " and ".join(skipped) + (" left as it is" if alone else " left as they are")
+            )
         return text
 
 
