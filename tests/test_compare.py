@@ -15,7 +15,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from territorial.errors import Conflict
-from territorial.services import assignments, hierarchy, imports, models, rules, runs
+from territorial.services import (
+    assignments,
+    hierarchy,
+    imports,
+    models,
+    opportunities,
+    rules,
+    runs,
+)
 from territorial.services.compare import compare_models, write_comparison
 from territorial.services.packets import write_packets
 from territorial.services.workspace import Workspace
@@ -62,10 +70,15 @@ def test_compare_two_models(org: Workspace) -> None:
     assert (east["potential_lost"], east["pipeline_lost"]) == (20.0, 200.0)
     assert (west["accounts_before"], west["accounts_after"], west["gained"]) == (1, 3, 2)
     assert (west["potential_gained"], west["pipeline_gained"]) == (25.0, 200.0)
-    assert (na["gained"], na["lost"]) == (0, 0)
+    assert (na["gained"], na["lost"]) == (0, 0)  # its own accounts: 001A stays
+    # NA's area (its subtree) gains 001C; 001B moves inside it.
+    area = ("area_before", "area_after", "area_gained", "area_lost")
+    assert tuple(na[c] for c in area) == (2, 3, 1, 0)
     users = {r["user"]: r for r in result.tables()["users"].to_dicts()}
     assert (users["005A"]["accounts_before"], users["005A"]["gained"]) == (1, 2)
-    assert (users["005B"]["gained"], users["005B"]["lost"]) == (0, 0)
+    # Bo manages NA: the accounts of its subtree are his.
+    assert (users["005B"]["accounts_before"], users["005B"]["accounts_after"]) == (2, 3)
+    assert (users["005B"]["gained"], users["005B"]["lost"]) == (1, 0)
     # Both models are planning: opportunity territories are computed as activation would.
     assert result.tables()["opportunities"].select("opportunity", "from", "to").rows() == [
         ("006B", "East", "West")
@@ -149,19 +162,25 @@ def test_cli_lists_only_what_changes_unless_all(
 
     with_quiet_manager(org)
     args = ["--database", db_url, "--format", "csv", "compare", "Base", "Plan"]
-    out = CliRunner().invoke(app, [*args, "--show", "users", "--by-manager", str(tmp_path)])
+    out = CliRunner().invoke(app, [*args, "--show", "territories", "--by-manager", str(tmp_path)])
     assert out.exit_code == 0, out.output
-    assert [line.split(",")[0] for line in out.stdout.splitlines()] == ["user", "005A"]
+    # NA's own accounts stay, but its area gains 001C.
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == [
+        "territory", "East", "NA", "West",
+    ]  # fmt: skip
     status = " ".join(out.stderr.split())
-    assert "2 users without changes not shown (--all lists them)." in status
+    assert "1 territory without changes not shown (--all lists them)." in status
     assert "Wrote 1 manager packet to" in status
     assert "skipped 1 manager whose area has no change." in status
     out = CliRunner().invoke(app, [*args, "--show", "users", "--all"])
     assert [line.split(",")[0] for line in out.stdout.splitlines()] == [
         "user", "005A", "005B", "005D",
     ]  # fmt: skip
-    out = CliRunner().invoke(app, [*args, "--show", "territories"])
-    assert [line.split(",")[0] for line in out.stdout.splitlines()] == ["territory", "East", "West"]
+    out = CliRunner().invoke(app, [*args, "--show", "users"])
+    # Cy, on Europe, is left out; Bo and Di, on NA, gain 001C.
+    assert [line.split(",")[0] for line in out.stdout.splitlines()] == [
+        "user", "005A", "005B", "005D",
+    ]  # fmt: skip
 
 
 def test_cli_compare(org: Workspace, db_url: str, tmp_path: Path) -> None:
@@ -247,3 +266,42 @@ def test_an_archived_model_is_said_to_be_frozen_not_to_be_run(ran_plan: Workspac
     (warning,) = compare_models(ran_plan, "Base", "Plan").warnings
     assert warning.startswith("Model 'Base' is archived: its assignments are frozen")
     assert "1 account imported or changed" in warning and "territorial run" not in warning
+
+
+def test_a_territory_moved_to_another_branch_carries_its_accounts_to_that_manager(
+    ran_plan: Workspace, tmp_path: Path
+) -> None:
+    # Plan: West (with Acme, 001A, and its open 300 deal) moves from NA (Bo) to a new
+    # branch Central, managed by Cy. Acme's own territory stays West.
+    with ran_plan.session() as s:
+        s.add(SalesUser(id="005C", name="Cy Berg"))
+        acme = s.scalars(select(Account).where(Account.id == "001A")).one()
+        s.add(Opportunity(id="006A", account_pk=acme.pk, name="Acme", amount=300.0))
+    opportunities.assign_model_opportunities(ran_plan, "Base")  # the deal is on West
+    hierarchy.add_territory(ran_plan, "Plan", "Central", type="Geo")
+    assignments.assign_user(ran_plan, "Plan", "005C", "Central", role="Area Manager")
+    hierarchy.move_territory(ran_plan, "Plan", "West", "Central")
+    runs.run_rules(ran_plan, "Plan")
+    result = compare_models(ran_plan, "Plan")
+    summary = result.summary
+    assert (summary["accounts_changed"], summary["open_opportunities_changed"]) == (0, 0)
+    assert (summary["territories_regrouped"], summary["accounts_regrouped"]) == (1, 1)
+    territories = {
+        r["territory"]: r for r in result.tables(unchanged=False)["territories"].to_dicts()
+    }
+    area = ("area_before", "area_after", "area_gained", "area_lost")
+    assert sorted(territories) == ["Central", "NA"]
+    assert tuple(territories["NA"][c] for c in area) == (1, 0, 0, 1)
+    assert tuple(territories["Central"][c] for c in area) == (0, 1, 1, 0)
+    users = {r["user"]: r for r in result.tables(unchanged=False)["users"].to_dicts()}
+    assert (users["005B"]["lost"], users["005B"]["pipeline_lost"]) == (1, 300.0)
+    assert (users["005C"]["gained"], users["005C"]["pipeline_gained"]) == (1, 300.0)
+
+    done = write_packets(ran_plan, "Plan", folder=tmp_path, comparison=result)
+    packets = {p.manager: p for p in done.written}
+    assert sorted(packets) == ["005B", "005C"] and done.unchanged == []
+    bo, cy = packets["005B"].summary, packets["005C"].summary
+    assert (bo["accounts_out"], bo["pipeline_out"], bo["accounts_in"]) == (1, 300.0, 0)
+    assert (cy["accounts_in"], cy["pipeline_in"], cy["accounts_out"]) == (1, 300.0, 0)
+    row = packets["005C"].csv.read_text().splitlines()[1]
+    assert row.startswith("001A,Acme,in,regrouped,West,West,West (under NA),West (under Central)")

@@ -8,6 +8,7 @@ import itertools
 import matplotlib.colors as mc
 import numpy as np
 import polars as pl
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
@@ -168,3 +169,17 @@ def test_balance_chart_legend_is_clear_of_the_bars() -> None:
     for bar in ax.patches:
         assert not legend.overlaps(bar.get_window_extent(renderer))
     assert not legend.overlaps(ax.title.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("units", [3, 49])
+def test_balance_chart_starts_and_ends_with_a_bar(units: int) -> None:
+    fig = balance_figure([f"Rep {i}" for i in range(units)], [10.0] * units)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    plot = ax.get_window_extent(renderer)
+    bars = [bar.get_window_extent(renderer) for bar in ax.patches[:units]]
+    width = bars[0].width
+    # No empty stretch before the first bar or after the last: at most a quarter bar.
+    assert bars[0].x0 - plot.x0 <= width / 4 + 1
+    assert plot.x1 - bars[-1].x1 <= width / 4 + 1

@@ -386,12 +386,24 @@ def test_cli_balance_table_reads_as_percentages_and_files_keep_fractions(
     out = CliRunner().invoke(app, ["--database", db_url, "--format", "csv", *args])
     header, east_row = out.stdout.splitlines()[:2]
     assert header == "unit,name,value,share,deviation,within_10"
-    unit, _, value, share, deviation, within = east_row.split(",")
-    assert (unit, value, within) == ("East", "20.0", "False")
-    assert (float(share), float(deviation)) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+    assert east_row == "East,East,20.0,0.666667,0.333333,false"  # 6 decimals, like files
     out = CliRunner().invoke(app, ["--database", db_url, "--format", "json", *args])
     east = json.loads(out.stdout)["units"][0]
-    assert (east["share"], east["within_10"]) == (pytest.approx(2 / 3), False)
+    assert (east["share"], east["within_10"]) == (0.666667, False)
+
+
+def test_balance_csv_on_stdout_is_the_csv_file(
+    base: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    from territorial.cli.app import app
+
+    file = tmp_path / "balance.csv"
+    args = ["--database", db_url, "--format", "csv", "report", "balance", "-m", "Base"]
+    out = CliRunner().invoke(app, [*args, "--parent", "NA"])
+    assert out.exit_code == 0, out.output
+    written = CliRunner().invoke(app, [*args, "--parent", "NA", "-o", str(file)])
+    assert written.exit_code == 0, written.output
+    assert out.stdout == file.read_text(encoding="utf-8")
 
 
 def _won(ws: Workspace, model: str) -> dict[str, float]:

@@ -29,6 +29,7 @@ from typer.core import TyperGroup
 from territorial.cli import _help
 from territorial.core.text import plural
 from territorial.errors import TerritorialError
+from territorial.io.tabular import csv_text
 from territorial.services.workspace import Workspace
 from territorial.settings import Settings
 
@@ -144,6 +145,9 @@ def render(
     if fmt is OutputFormat.json:
         data = [{c: _plain(r.get(c)) for c in columns} for r in records]
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    if fmt is OutputFormat.csv and isinstance(rows, pl.DataFrame):
+        sys.stdout.write(csv_text(rows.select(columns)))  # the same writer as CSV files
         return
     if fmt is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -14,6 +14,12 @@ from territorial.services import compare as service
 from territorial.services import packets
 
 SHOWN = ("summary", *service.TABLES)
+SINGULAR = {
+    "accounts": "account",
+    "territories": "territory",
+    "users": "user",
+    "opportunities": "opportunity",
+}
 
 
 def compare(
@@ -87,7 +93,8 @@ def compare(
         hidden = result.tables()[show].height - tables[show].height
         if hidden:
             message(
-                f"{plural(hidden, show[:-1], show)} without changes not shown (--all lists them)."
+                f"{plural(hidden, SINGULAR[show], show)} without changes not shown "
+                "(--all lists them)."
             )
     else:
         raise typer.BadParameter(f"use summary or one of {', '.join(tables)}", param_hint="--show")

@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from territorial.core.compare_area import (
+    AreaChanges,
+    area_changes,
+    area_figures,
+    expand_held,
+    regrouped_opportunities,
+    regrouped_rows,
+)
 from territorial.core.compare_pairs import (
     PairChanges,
     Side,
@@ -74,18 +82,29 @@ class Comparison:
     territories: pl.DataFrame
     """Per territory of either model: ``territory``, ``in_before``, ``in_after``,
     ``accounts_before``, ``accounts_after``, ``gained``, ``lost``, ``potential_gained``,
-    ``potential_lost``, ``pipeline_gained``, ``pipeline_lost``."""
+    ``potential_lost``, ``pipeline_gained``, ``pipeline_lost`` (its own accounts), then
+    ``area_before``, ``area_after``, ``area_gained``, ``area_lost`` (the accounts of its
+    subtree in each model)."""
     users: pl.DataFrame
     """Per user holding a territory in either model: ``user_pk``, ``accounts_before``,
-    ``accounts_after``, ``gained``, ``lost`` and potential and pipeline gained and lost."""
+    ``accounts_after``, ``gained``, ``lost`` and potential and pipeline gained and lost,
+    where a user's accounts are those of the subtrees of the territories they hold."""
     opportunities: pl.DataFrame
     """Open opportunities whose territory changes: ``opportunity_pk``, ``from``, ``to``."""
     summary: dict[str, float | int]
     pairs_before: pl.DataFrame = field(repr=False)
-    """``account_pk``, ``territory`` of the changed accounts before (for scoping)."""
+    """``account_pk``, ``territory`` before of the changed and regrouped accounts (for
+    scoping)."""
     pairs_after: pl.DataFrame = field(repr=False)
     user_territories: pl.DataFrame = field(repr=False)
     """``user_pk``, ``territory``, ``role``, ``side`` (before | after)."""
+    area_accounts: pl.DataFrame = field(repr=False, default_factory=pl.DataFrame)
+    """Accounts whose own territories stay but change branch (a territory moved in the
+    hierarchy): the columns of ``accounts``, ``change`` = regrouped, details naming the
+    territory's parent on each side."""
+    area_opportunities: pl.DataFrame = field(repr=False, default_factory=pl.DataFrame)
+    """Open opportunities that stay on a regrouped territory: the columns of
+    ``opportunities``, ``from`` = ``to``."""
 
 
 def _text(pairs: pl.DataFrame, alias: str) -> pl.DataFrame:
@@ -151,8 +170,9 @@ def _account_values(
     )
 
 
-def _held(users: pl.DataFrame) -> pl.DataFrame:
-    return users.select("user_pk", "tkey").drop_nulls().unique()
+def _held(users: pl.DataFrame, up: pl.DataFrame) -> pl.DataFrame:
+    """``user_pk``, ``tkey``: the territories in the subtrees of those each user holds."""
+    return expand_held(users.select("user_pk", "tkey").drop_nulls().unique(), up)
 
 
 def _user_counts(pairs: pl.DataFrame, held: pl.DataFrame, alias: str) -> pl.DataFrame:
@@ -187,18 +207,20 @@ def _reached(
 
 def _user_impact(
     changes: PairChanges,
-    users_b: pl.DataFrame,
-    users_a: pl.DataFrame,
+    area: AreaChanges,
+    users: tuple[pl.DataFrame, pl.DataFrame],
     accounts: pl.DataFrame,
     open_: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Per user: distinct accounts before and after, and those gained and lost.
+    """Per user: distinct accounts of their subtrees before and after, gained and lost.
 
     Counts use :func:`~territorial.core.reports.distinct_totals` (no per-account join with
     the users). An account a user gains or loses either changed territories or sits in a
-    territory the user took or gave up, so only those (user, account) pairs are built.
+    territory the user took or gave up (a subtree's territories change when one moves in
+    the hierarchy), so only those (user, account) pairs are built.
     """
-    held_b, held_a = _held(users_b), _held(users_a)
+    users_b, users_a = users
+    held_b, held_a = _held(users_b, area.closure_b), _held(users_a, area.closure_a)
     moved_users = pl.concat(
         [
             held_b.join(held_a, on=["user_pk", "tkey"], how="anti"),
@@ -289,8 +311,25 @@ def _account_rows(
     return frame.with_columns(change=change).sort("account").select(_ACCOUNT_COLUMNS)
 
 
-def _territory_rows(changes: PairChanges, values: pl.DataFrame) -> pl.DataFrame:
-    """``Comparison.territories``: accounts per territory on each side, gains and losses."""
+def _regrouped_accounts(
+    before: Side, after: Side, area: AreaChanges, accounts: pl.DataFrame, open_: pl.DataFrame
+) -> pl.DataFrame:
+    """``Comparison.area_accounts``: the regrouped accounts with their values."""
+    wanted = area.accounts["account_pk"]
+    frame = regrouped_rows(before, after, area)
+    for part in (
+        accounts.select("account_pk", "account", "name").filter(
+            pl.col("account_pk").is_in(wanted.implode())
+        ),
+        _account_values(accounts, open_, wanted),
+    ):
+        frame = frame.join(part, on="account_pk", how="left")
+    return frame.with_columns(change=pl.lit("regrouped")).sort("account").select(_ACCOUNT_COLUMNS)
+
+
+def _territory_rows(changes: PairChanges, area: AreaChanges, values: pl.DataFrame) -> pl.DataFrame:
+    """``Comparison.territories``: accounts per territory (own and subtree) on each side,
+    gains and losses."""
     frame = changes.keys.with_columns(
         in_before=pl.col("tkey").is_in(list(changes.map_b.values())),
         in_after=pl.col("tkey").is_in(list(changes.map_a.values())),
@@ -300,6 +339,7 @@ def _territory_rows(changes: PairChanges, values: pl.DataFrame) -> pl.DataFrame:
         changes.pairs_a.group_by("tkey").agg(accounts_after=pl.len()),
         _figures(changes.added, values, "tkey", "gained"),
         _figures(changes.removed, values, "tkey", "lost"),
+        area_figures(changes, area),
     ):
         frame = frame.join(part, on="tkey", how="left")
     return _filled(frame).sort("territory").drop("tkey")
@@ -371,6 +411,7 @@ def _opportunity_rows(
 
 def _summary(
     changes: PairChanges,
+    area: AreaChanges,
     values: pl.DataFrame,
     accounts: pl.DataFrame,
     account_rows: pl.DataFrame,
@@ -384,6 +425,8 @@ def _summary(
         "accounts_moved": account_rows.filter(pl.col("change") == "moved").height,
         "accounts_newly_assigned": account_rows.filter(pl.col("change") == "assigned").height,
         "accounts_unassigned": account_rows.filter(pl.col("change") == "unassigned").height,
+        "territories_regrouped": area.regrouped.height,
+        "accounts_regrouped": area.accounts.height,
         "assignments_added": changes.added.height,
         "assignments_removed": changes.removed.height,
         "potential_changed": float(values["potential"].sum()),
@@ -415,9 +458,11 @@ def compare_sides(
     Returns
     -------
     Comparison
-        Gains and losses count accounts that enter or leave a territory's (or a user's)
-        own accounts, with their potential and open pipeline (open opportunity amounts
-        of the account).
+        Gains and losses count accounts that enter or leave a territory's own accounts
+        (and, in the ``area_`` columns, its subtree's) or a user's (the subtrees of the
+        territories they hold), with their potential and open pipeline (open opportunity
+        amounts of the account). A territory that moves to another branch keeps its
+        accounts, which change area: they are ``regrouped``.
 
     Notes
     -----
@@ -448,23 +493,34 @@ def compare_sides(
     [('East', 1, 0, 0.0), ('West', 0, 1, 20.0)]
     """
     changes = pair_changes(before, after)
+    area = area_changes(before, after, changes)
     open_ = opportunities.filter(~pl.col("is_closed").fill_null(False))
     values = _account_values(accounts, open_, changes.changed["account_pk"])
     account_rows = _account_rows(before, after, changes, accounts, values)
     users_b = before.users.with_columns(tkey_column(changes.map_b))
     users_a = after.users.with_columns(tkey_column(changes.map_a))
-    user_rows = _user_impact(changes, users_b, users_a, accounts, open_)
+    user_rows = _user_impact(changes, area, (users_b, users_a), accounts, open_)
     moving = _moving_opportunities(before, after, changes, open_)
     opp_rows = _opportunity_rows(moving, changes.keys, accounts)
+
+    def pairs(moved: pl.DataFrame, carried: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat([frame.select("account_pk", "territory") for frame in (moved, carried)])
+
     return Comparison(
         accounts=account_rows,
-        territories=_territory_rows(changes, values),
+        territories=_territory_rows(changes, area, values),
         users=user_rows,
         opportunities=opp_rows,
-        summary=_summary(changes, values, accounts, account_rows, user_rows, opp_rows),
-        pairs_before=changes.moved_b.select("account_pk", "territory"),
-        pairs_after=changes.moved_a.select("account_pk", "territory"),
+        summary=_summary(changes, area, values, accounts, account_rows, user_rows, opp_rows),
+        pairs_before=pairs(changes.moved_b, area.pairs_b),
+        pairs_after=pairs(changes.moved_a, area.pairs_a),
         user_territories=_user_territories(changes.keys, users_b, users_a),
+        area_accounts=_regrouped_accounts(before, after, area, accounts, open_),
+        area_opportunities=_opportunity_rows(
+            regrouped_opportunities(before, after, changes, area).join(open_, on="opportunity_pk"),
+            changes.keys,
+            accounts,
+        ),
     )
 
 

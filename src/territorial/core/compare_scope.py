@@ -79,10 +79,11 @@ class ScopedImpact:
     summary: dict[str, float | int]
 
 
-def _account_directions(comparison: Comparison, names: list[str]) -> pl.DataFrame:
-    """``account_pk``, ``direction`` of the changed accounts in the scope on either side."""
+def _account_directions(comparison: Comparison, names: list[str], after: list[str]) -> pl.DataFrame:
+    """``account_pk``, ``direction`` of the changed accounts in the scope on either side
+    (``names`` before, ``after`` after)."""
     inside_b = comparison.pairs_before.filter(pl.col("territory").is_in(names))
-    inside_a = comparison.pairs_after.filter(pl.col("territory").is_in(names))
+    inside_a = comparison.pairs_after.filter(pl.col("territory").is_in(after))
     was = inside_b["account_pk"].unique().to_frame().with_columns(was=pl.lit(True))
     now = inside_a["account_pk"].unique().to_frame().with_columns(now=pl.lit(True))
     return (
@@ -99,9 +100,11 @@ def _account_directions(comparison: Comparison, names: list[str]) -> pl.DataFram
     )
 
 
-def _scoped_opportunities(opportunities: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+def _scoped_opportunities(
+    opportunities: pl.DataFrame, names: list[str], after: list[str]
+) -> pl.DataFrame:
     """The opportunities coming from or going to the scope, with their ``direction``."""
-    came_from, goes_to = pl.col("from").is_in(names), pl.col("to").is_in(names)
+    came_from, goes_to = pl.col("from").is_in(names), pl.col("to").is_in(after)
     return opportunities.filter(came_from.fill_null(False) | goes_to.fill_null(False)).with_columns(
         direction=pl.when(came_from.fill_null(False) & goes_to.fill_null(False))
         .then(pl.lit("within"))
@@ -131,22 +134,35 @@ def _scope_summary(accounts: pl.DataFrame, opps: pl.DataFrame) -> dict[str, floa
     }
 
 
-def scoped(comparison: Comparison, scope: Collection[str]) -> ScopedImpact:
-    """Restrict a comparison to the territories named in ``scope``.
+def _with_area(changed: pl.DataFrame, regrouped: pl.DataFrame) -> pl.DataFrame:
+    return changed if regrouped.is_empty() else pl.concat([changed, regrouped])
+
+
+def scoped(
+    comparison: Comparison,
+    scope: Collection[str],
+    after: Collection[str] | None = None,
+) -> ScopedImpact:
+    """Restrict a comparison to the territories named in ``scope`` (before) and ``after``
+    (after; default: ``scope``), such as a manager's subtrees in each model.
 
     An account comes *in* when it is in the scope after but not before, goes *out* in the
-    opposite case, and moves *within* when it is in the scope on both sides.
+    opposite case, and moves *within* when its territories change and it is in the scope
+    on both sides. Accounts and open opportunities that stay on a territory moved to
+    another branch (``regrouped``) come in or go out with it.
 
     Examples
     --------
     >>> c = Comparison(
-    ...     accounts=pl.DataFrame({"account_pk": [1, 2], "pipeline": [5.0, 0.0]}),
+    ...     accounts=pl.DataFrame({"account_pk": [1, 2], "pipeline": [5.0, 0.0],
+    ...         "change": ["moved", "moved"]}),
     ...     territories=pl.DataFrame(), users=pl.DataFrame({"user_pk": [9]}),
     ...     opportunities=pl.DataFrame({"from": ["West"], "to": ["East"], "amount": [5.0]}),
     ...     summary={},
     ...     pairs_before=pl.DataFrame({"account_pk": [1, 2], "territory": ["West", "West"]}),
     ...     pairs_after=pl.DataFrame({"account_pk": [1, 2], "territory": ["East", "West2"]}),
-    ...     user_territories=pl.DataFrame({"user_pk": [9], "territory": ["West"]}))
+    ...     user_territories=pl.DataFrame({"user_pk": [9], "territory": ["West"],
+    ...         "side": ["before"]}))
     >>> s = scoped(c, {"West", "West2"})
     >>> s.accounts.select("account_pk", "direction").rows()
     [(1, 'out'), (2, 'within')]
@@ -154,11 +170,24 @@ def scoped(comparison: Comparison, scope: Collection[str]) -> ScopedImpact:
     (5.0, 1)
     """
     names = list(scope)
-    direction = _account_directions(comparison, names)
-    accounts = comparison.accounts.join(direction, on="account_pk").sort("direction", "account_pk")
-    held = comparison.user_territories.filter(pl.col("territory").is_in(names))
+    names_after = names if after is None else list(after)
+    direction = _account_directions(comparison, names, names_after)
+    accounts = (
+        _with_area(comparison.accounts, comparison.area_accounts)
+        .join(direction, on="account_pk")
+        .filter((pl.col("change") != "regrouped") | (pl.col("direction") != "within"))
+        .sort("direction", "account_pk")
+    )
+    territories = comparison.user_territories
+    held = territories.filter(
+        pl.when(pl.col("side") == "before")
+        .then(pl.col("territory").is_in(names))
+        .otherwise(pl.col("territory").is_in(names_after))
+    )
     users = comparison.users.join(held.select("user_pk").unique(), on="user_pk", how="semi")
-    opps = _scoped_opportunities(comparison.opportunities, names)
+    opps = _scoped_opportunities(
+        _with_area(comparison.opportunities, comparison.area_opportunities), names, names_after
+    ).filter(pl.col("from").ne_missing(pl.col("to")) | (pl.col("direction") != "within"))
     return ScopedImpact(accounts, users, opps, _scope_summary(accounts, opps))
 
 

@@ -193,14 +193,21 @@ def is_balanced(values: Values, *, tolerance: float = 0.10) -> bool:
     return bool((np.abs(deviations(values)) <= tolerance + 1e-12).all())
 
 
+SHARE_DECIMALS = 6
+"""Decimals of the shares and deviations in :func:`balance_table`."""
+
+
 def balance_table(units: Iterable[str], values: Values) -> pl.DataFrame:
     """One row per unit: ``unit``, ``value``, ``share`` of the total, ``deviation`` from the
-    mean and ``within_10`` (inside the ±10 % target band).
+    mean (both fractions rounded to 6 decimals, a ten-thousandth of a percent) and
+    ``within_10`` (inside the ±10 % target band, decided before rounding).
 
     Examples
     --------
     >>> balance_table(["a", "b"], [30, 10]).rows()
     [('a', 30.0, 0.75, 0.5, False), ('b', 10.0, 0.25, -0.5, False)]
+    >>> balance_table(["a", "b", "c"], [1, 1, 1])["share"].to_list()
+    [0.333333, 0.333333, 0.333333]
     """
     names = list(units)
     x = _array(values)
@@ -212,8 +219,8 @@ def balance_table(units: Iterable[str], values: Values) -> pl.DataFrame:
         {
             "unit": names,
             "value": x,
-            "share": x / total if total else np.zeros(len(x)),
-            "deviation": dev,
+            "share": np.round(x / total, SHARE_DECIMALS) if total else np.zeros(len(x)),
+            "deviation": np.round(dev, SHARE_DECIMALS),
             "within_10": np.abs(dev) <= 0.10 + 1e-12,
         },
         schema={
@@ -228,6 +235,7 @@ def balance_table(units: Iterable[str], values: Values) -> pl.DataFrame:
 
 __all__ = [
     "BANDS",
+    "SHARE_DECIMALS",
     "BalanceStats",
     "Values",
     "balance_stats",

@@ -54,6 +54,8 @@ def balance_figure(
     >>> fig = balance_figure(["A", "B"], [10.0, 12.0], title="accounts")
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['target ±10%', 'mean 11']
+    >>> [round(float(x), 1) for x in fig.axes[0].get_xlim()]  # no gap before the first bar
+    [-0.6, 1.6]
     """
     mean = sum(values) / len(values) if values else 0.0
     low, high = mean * (1 - band), mean * (1 + band)
@@ -65,6 +67,8 @@ def balance_figure(
         ax.axhspan(low, high, color="#72b7b2", alpha=0.25, label=f"target ±{band:.0%}")
         ax.axhline(mean, color="#333333", linewidth=1, label=f"mean {_short(mean)}")
         ax.set_xticks(range(len(units)), list(units), rotation=60, ha="right")
+        # Half a bar gap at each end: the default 5 % margin grows with the number of bars.
+        ax.set_xlim(-0.6, len(units) - 0.4)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
         ax.legend(

@@ -382,14 +382,25 @@ def infer_type(values: pl.Series) -> FieldType:
     return FieldType.TEXT
 
 
+def csv_text(frame: pl.DataFrame) -> str:
+    """``frame`` as CSV text, as every CSV Territorial writes (a file or standard output):
+    a header row, ISO dates, ``true``/``false``, empty for null, ``\n`` line ends.
+
+    >>> print(csv_text(pl.DataFrame({"unit": ["West"], "share": [0.5], "ok": [True]})), end="")
+    unit,share,ok
+    West,0.5,true
+    """
+    return frame.write_csv(date_format="%Y-%m-%d")
+
+
 def write_table(frame: pl.DataFrame, path: Path | str) -> None:
-    """Write ``frame`` as ``.csv`` (UTF-8, ISO dates, empty for null) or ``.parquet``."""
+    """Write ``frame`` as ``.csv`` (:func:`csv_text`, UTF-8) or ``.parquet``."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         frame.write_parquet(path)
     elif suffix == ".csv":
-        frame.write_csv(path, date_format="%Y-%m-%d")
+        path.write_text(csv_text(frame), encoding="utf-8", newline="")
     else:
         raise fail(
             path,
@@ -403,6 +414,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Table",
     "bad_rows",
+    "csv_text",
     "fail",
     "infer_type",
     "parse_columns",

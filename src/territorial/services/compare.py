@@ -71,7 +71,8 @@ class ModelComparison:
         )
         if not unchanged:
             changed = (pl.col("gained") + pl.col("lost")) > 0
-            territories, users = territories.filter(changed), users.filter(changed)
+            moved = (pl.col("area_gained") + pl.col("area_lost")) > 0
+            territories, users = territories.filter(changed | moved), users.filter(changed)
         return {
             "accounts": self.result.accounts.drop("account_pk"),
             "territories": territories,

@@ -75,11 +75,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "manager"
 
 
-def managers(comparison: ModelComparison, pattern: str) -> dict[int, set[str]]:
-    """Manager user pks and the developer names of the territories they cover."""
-    scopes: dict[int, set[str]] = {}
+def managers(comparison: ModelComparison, pattern: str) -> dict[int, tuple[set[str], set[str]]]:
+    """Manager user pks and the developer names of the territories they cover before and
+    after: the subtrees, in each model, of the territories they manage in either."""
+    scopes: dict[int, tuple[set[str], set[str]]] = {}
+    held: dict[int, set[str]] = {}
     for frames_ in (comparison.before_frames, comparison.after_frames):
-        held: dict[int, set[str]] = {}
         names = dict(
             zip(
                 frames_.territories["territory_pk"].to_list(),
@@ -92,8 +93,11 @@ def managers(comparison: ModelComparison, pattern: str) -> dict[int, set[str]]:
         ).iter_rows():
             if is_manager_role(role, pattern):
                 held.setdefault(user_pk, set()).add(names[territory_pk])
-        for user_pk, roots in held.items():
-            scopes.setdefault(user_pk, set()).update(subtree_names(frames_.territories, roots))
+    for user_pk, roots in held.items():
+        scopes[user_pk] = (
+            subtree_names(comparison.before_frames.territories, roots),
+            subtree_names(comparison.after_frames.territories, roots),
+        )
     return scopes
 
 
@@ -197,9 +201,9 @@ def write_packets(
     )
     packets: list[Packet] = []
     skipped: list[str] = []
-    for user_pk, scope in sorted(managers(comparison, pattern).items()):
+    for user_pk, (scope, scope_after) in sorted(managers(comparison, pattern).items()):
         person = people[user_pk]
-        impact = scoped(comparison.result, scope)
+        impact = scoped(comparison.result, scope, scope_after)
         if not unchanged and not _changes(impact):
             skipped.append(person["user"])
             continue
@@ -221,7 +225,7 @@ def write_packets(
             ),
             csv_path,
         )
-        territories = sorted(scope)
+        territories = sorted(scope | scope_after)
         html = _render(
             env,
             comparison,
