@@ -71,7 +71,6 @@ from territorial.services.carve_plan import (
     users_to_carry,
     without_owner,
     write_plan,
-    write_rules_and_assignments,
 )
 from territorial.services.carve_reps import (
     OWNER_ROLE,
@@ -82,6 +81,7 @@ from territorial.services.carve_reps import (
     plan_rebalance,
     read_reps,
 )
+from territorial.services.carve_rules import write_rules_and_assignments
 from territorial.services.workspace import Workspace
 from territorial.store.schema import UserAssignmentRow
 
