@@ -354,6 +354,7 @@ def carve_model(
         )
         session.flush()
         info = models.model_info(session, model_row)
+        heirs = {heir for heir, _user, _role in carried}  # leaves whose users were carried
         result = _result(
             info,
             problem,
@@ -367,7 +368,7 @@ def carve_model(
             time.perf_counter() - started,
             warnings,
             (owners.owners, owners.owner_names) if owners else ([], []),
-            {n: leaf for n, leaf in successors.items() if n in {c[0] for c in carried}},
+            {n: leaf for n, leaf in successors.items() if n in heirs},
         )
         result = replace(result, manual_assignments=manual, named_locked=named_locked)
         if before_commit is not None:

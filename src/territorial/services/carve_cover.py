@@ -21,10 +21,11 @@ from territorial.core.carve.coverage import US, open_areas
 from territorial.core.carve.units import postal_code
 from territorial.core.engine.expressions import literal_types, prepare, rule_expr
 from territorial.core.rules.compile import compile_rule, required_fields
+from territorial.core.text import plural
 from territorial.services import fields
 from territorial.services.runs import model_input
 from territorial.store import frames
-from territorial.store.schema import TerritoryModelRow, TerritoryRow
+from territorial.store.schema import ExclusionRow, TerritoryModelRow, TerritoryRow
 
 if TYPE_CHECKING:
     from territorial.services.carve_plan import Scope
@@ -83,8 +84,6 @@ def kept_out(session: Session, model: TerritoryModelRow, scope: Scope) -> pl.Dat
     parent in ``model`` (``account_pk, territory, billing_country_code,
     billing_postal_code``, ``territory`` -1): they stay out of whichever carved territory's
     postal rule covers them."""
-    from territorial.store.schema import ExclusionRow
-
     inside = scope.accounts["account_pk"].implode()
     pks = pl.Series(
         "account_pk",
@@ -143,7 +142,7 @@ def overlap_warning(rules: pl.DataFrame, held: pl.DataFrame) -> list[str]:
     more = ", ..." if per_territory.height > EXAMPLES else ""
     one = total == 1
     return [
-        f"{total:,} account{'' if one else 's'} of territories of the same type outside the "
+        f"{plural(total, 'account')} of territories of the same type outside the "
         f"carve ({shown}{more}) {'sits' if one else 'sit'} in postal codes the carved rules "
         f"cover, and nothing else in the carved territories' rules keeps {'it' if one else 'them'} "
         f"out: a run will put {'it' if one else 'each'} in two territories of one type. If the "
@@ -172,12 +171,12 @@ def unclaimed_warning(carved: pl.DataFrame, held: pl.DataFrame, parent: str) -> 
     )
     states = ", ".join(sorted(areas["state"].unique()))
     shown = "; ".join(
-        f"{z} ({s}: {n} account{'s' if n != 1 else ''} in {t})"
+        f"{z} ({s}: {plural(n, 'account')} in {t})"
         for z, s, t, n in per_area.head(EXAMPLES).iter_rows()
     )
     more = ", ..." if per_area.height > EXAMPLES else ""
     return [
-        f"{per_area.height} US ZIP3 area{'s' if per_area.height != 1 else ''} in the carved "
+        f"{plural(per_area.height, 'US ZIP3 area')} in the carved "
         f"states ({states}) hold{'s' if per_area.height == 1 else ''} no carved account but "
         f"accounts of territories outside {parent}, so the carved rules leave "
         f"{'it' if per_area.height == 1 else 'them'} to those territories: {shown}{more}. A new "

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from territorial.core.carve.coverage import fill_coverage
 from territorial.core.carve.units import compact_prefixes, postal_code, rule_items
 from territorial.core.model import RULE_ITEM_LIMIT
+from territorial.core.text import plural
 from territorial.services.carve_cover import overlap_warning, unclaimed_warning
 from territorial.store import bulk
 from territorial.store.schema import (
@@ -115,7 +116,7 @@ def write_rules_and_assignments(
     )
     if carried:
         warnings.append(
-            f"{carried:,} account{'s' if carried != 1 else ''} outside the carve that "
+            f"{plural(carried, 'account')} outside the carve that "
             f"{'were' if carried != 1 else 'was'} excluded from a territory under {parent} "
             f"{'are' if carried != 1 else 'is'} excluded from the carved territory whose postal "
             f"rule covers {'them' if carried != 1 else 'it'}, so the exclusion still holds "
